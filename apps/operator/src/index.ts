@@ -1,0 +1,8 @@
+export {
+  startOperator,
+  OPERATOR_VERSION,
+  OPERATOR_KINDS,
+  DEFAULT_OPERATOR_SOCKET,
+  DEFAULT_OPERATOR_METRICS,
+  type OperatorOptions,
+} from './operator';

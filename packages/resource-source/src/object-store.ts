@@ -1,0 +1,83 @@
+import {
+  resourceKey,
+  type KubeObject,
+  type ResourceEvent,
+  type ResourceHandler,
+  type Unsubscribe,
+} from '@ciliary/core';
+
+/**
+ * The objects of one kind plus its subscribers. Both sources keep one per kind,
+ * so replay-then-sync and change detection behave the same whichever source runs.
+ */
+export class ObjectStore {
+  private readonly objects = new Map<string, { object: KubeObject; json: string }>();
+  private readonly handlers = new Set<ResourceHandler>();
+  private synced = false;
+  private resolveSynced: () => void = () => undefined;
+  private readonly syncedPromise = new Promise<void>((resolve) => (this.resolveSynced = resolve));
+
+  constructor(readonly kindId: string) {}
+
+  get size(): number {
+    return this.objects.size;
+  }
+
+  get isSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves after the first complete listing. */
+  whenSynced(): Promise<void> {
+    return this.syncedPromise;
+  }
+
+  list(): KubeObject[] {
+    return [...this.objects.values()].map((entry) => entry.object);
+  }
+
+  keys(): string[] {
+    return [...this.objects.keys()];
+  }
+
+  subscribe(handler: ResourceHandler): Unsubscribe {
+    this.handlers.add(handler);
+    for (const [key, { object }] of this.objects) handler({ type: 'upsert', key, object });
+    if (this.synced) handler({ type: 'synced' });
+    return () => this.handlers.delete(handler);
+  }
+
+  /** Stores the object and notifies subscribers, unless nothing changed. */
+  upsert(object: KubeObject): void {
+    const key = resourceKey(object);
+    const json = JSON.stringify(object);
+    if (this.objects.get(key)?.json === json) return;
+    this.objects.set(key, { object, json });
+    this.emit({ type: 'upsert', key, object });
+  }
+
+  delete(key: string): void {
+    const entry = this.objects.get(key);
+    if (!entry) return;
+    this.objects.delete(key);
+    this.emit({ type: 'delete', key, object: entry.object });
+  }
+
+  /** Makes the store hold exactly `objects`, emitting only the differences. */
+  replaceAll(objects: readonly KubeObject[]): void {
+    const wanted = new Set(objects.map(resourceKey));
+    for (const key of this.keys()) if (!wanted.has(key)) this.delete(key);
+    for (const object of objects) this.upsert(object);
+  }
+
+  markSynced(): void {
+    if (this.synced) return;
+    this.synced = true;
+    this.resolveSynced();
+    this.emit({ type: 'synced' });
+  }
+
+  private emit(event: ResourceEvent): void {
+    for (const handler of this.handlers) handler(event);
+  }
+}

@@ -1,0 +1,3 @@
+export { FakeClock, settle, waitFor } from '@ciliary/core/testing';
+export { kernelTest, isRoot } from './kernel';
+export { FakeKubeApiServer } from './fake-kube-api-server';
