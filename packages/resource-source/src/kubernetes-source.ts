@@ -1,4 +1,4 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import {
   apiVersionOf,
   errorMessage,
@@ -27,6 +27,16 @@ export interface KubernetesSourceOptions {
   readonly restartDelayMs?: number;
 }
 
+/**
+ * The Kubernetes client is loaded when a KubernetesSource is created, not when
+ * this package is imported: it takes a third of a second to load, and most
+ * importers (the CLI, manifest-only agents) never talk to an API server.
+ */
+function loadClient(): typeof k8s {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@kubernetes/client-node') as typeof k8s;
+}
+
 type KubeInformer = k8s.Informer<k8s.KubernetesObject> & k8s.ObjectCache<k8s.KubernetesObject>;
 
 /**
@@ -37,7 +47,8 @@ export class KubernetesSource implements ResourceSource {
   private readonly stores = new Map<string, ObjectStore>();
   private readonly informers: KubeInformer[] = [];
   private readonly restarts: TimerHandle[] = [];
-  private readonly kubeConfig = new k8s.KubeConfig();
+  private readonly client = loadClient();
+  private readonly kubeConfig = new this.client.KubeConfig();
   private stopped = false;
   private readonly errors = new Map<string, string>();
 
@@ -56,7 +67,7 @@ export class KubernetesSource implements ResourceSource {
   }
 
   async start(): Promise<void> {
-    const objects = this.kubeConfig.makeApiClient(k8s.KubernetesObjectApi);
+    const objects = this.kubeConfig.makeApiClient(this.client.KubernetesObjectApi);
     await Promise.all(this.options.kinds.map((kind) => this.startInformer(objects, kind)));
   }
 
@@ -100,7 +111,7 @@ export class KubernetesSource implements ResourceSource {
       }
       return list;
     };
-    const informer = k8s.makeInformer(this.kubeConfig, listPath(kind), listFn) as KubeInformer;
+    const informer = this.client.makeInformer(this.kubeConfig, listPath(kind), listFn) as KubeInformer;
     const toKube = (obj: k8s.KubernetesObject): KubeObject => {
       const plain = toPlainJson(obj) as KubeObject;
       plain.apiVersion ??= apiVersionOf(kind);
