@@ -1,0 +1,12 @@
+export {
+  EndpointLoader,
+  DEFAULT_PIN_ROOT,
+  POLICY_MAP_PREFIX,
+  policyMapPath,
+  type DatapathSpec,
+  type LoadedEndpointPrograms,
+} from './loader';
+export { encodeEndpointConfig, type EndpointProgramConfig } from './endpoint-config';
+export { attachTc, detachTc, queryTc, type TcDirection } from './tc';
+export { BpfLoadError, TcAttachError } from './errors';
+export { RingBufferReader, RingBufferError } from './ring-buffer-reader';

@@ -1,0 +1,137 @@
+import koffi from 'koffi';
+
+/**
+ * The part of libbpf (libbpf.so.1, Debian's libbpf1) the loader needs:
+ * objects and programs, tc attachment, ring buffers. Bound with koffi, so no
+ * native build step. Pointer-returning calls give null on failure with the
+ * reason in errno; int-returning calls give -errno.
+ */
+export interface Libbpf {
+  readonly openFile: (path: string, opts: null) => unknown;
+  readonly objectLoad: (obj: unknown) => number;
+  readonly objectClose: (obj: unknown) => void;
+  readonly findMap: (obj: unknown, name: string) => unknown;
+  readonly nextMap: (obj: unknown, prev: unknown) => unknown;
+  readonly mapName: (map: unknown) => string;
+  readonly mapSetPinPath: (map: unknown, path: string) => number;
+  readonly mapSetMaxEntries: (map: unknown, max: number) => number;
+  readonly mapSetInitialValue: (map: unknown, data: Buffer, size: number) => number;
+  readonly mapInitialValue: (map: unknown, size: [number]) => unknown;
+  readonly mapFd: (map: unknown) => number;
+  readonly findProgram: (obj: unknown, name: string) => unknown;
+  readonly programFd: (prog: unknown) => number;
+  readonly programSetLogBuf: (prog: unknown, buf: Buffer, size: number) => number;
+  readonly programSetLogLevel: (prog: unknown, level: number) => number;
+  readonly tcHookCreate: (hook: TcHook) => number;
+  readonly tcHookDestroy: (hook: TcHook) => number;
+  readonly tcAttach: (hook: TcHook, opts: TcOpts) => number;
+  readonly tcDetach: (hook: TcHook, opts: TcOpts) => number;
+  readonly tcQuery: (hook: TcHook, opts: TcOpts) => number;
+  readonly objGet: (path: string) => number;
+  readonly ringBufferNew: (fd: number, callback: unknown, ctx: null, opts: null) => unknown;
+  readonly ringBufferConsume: (rb: unknown) => number;
+  readonly ringBufferEpollFd: (rb: unknown) => number;
+  readonly ringBufferFree: (rb: unknown) => void;
+  readonly close: (fd: number) => number;
+  readonly sampleCallback: ReturnType<typeof koffi.proto>;
+  readonly errno: () => number;
+}
+
+export interface TcHook {
+  sz: number;
+  ifindex: number;
+  attach_point: number;
+  parent: number;
+}
+
+export interface TcOpts {
+  sz: number;
+  prog_fd: number;
+  flags: number;
+  prog_id: number;
+  handle: number;
+  priority: number;
+}
+
+export const BPF_TC_INGRESS = 1;
+export const BPF_TC_EGRESS = 2;
+export const BPF_TC_F_REPLACE = 1;
+
+let bound: Libbpf | undefined;
+
+/**
+ * Binds libbpf once per process. koffi keeps type names in one process-wide
+ * registry, so a second binding would collide with the first; the binding is
+ * therefore cached, and its type names carry a `dp_` prefix so that other
+ * packages' libbpf bindings do not collide with it. Everything that does I/O
+ * with it is an explicit object created by the caller.
+ */
+export function libbpf(): Libbpf {
+  bound ??= bind();
+  return bound;
+}
+
+function bind(): Libbpf {
+  const lib = koffi.load('libbpf.so.1');
+  const libc = koffi.load('libc.so.6');
+  koffi.opaque('dp_bpf_object');
+  koffi.opaque('dp_bpf_map');
+  koffi.opaque('dp_bpf_program');
+  koffi.opaque('dp_ring_buffer');
+  const hook = koffi.struct('dp_bpf_tc_hook', {
+    sz: 'size_t',
+    ifindex: 'int',
+    attach_point: 'int',
+    parent: 'uint32_t',
+  });
+  const opts = koffi.struct('dp_bpf_tc_opts', {
+    sz: 'size_t',
+    prog_fd: 'int',
+    flags: 'uint32_t',
+    prog_id: 'uint32_t',
+    handle: 'uint32_t',
+    priority: 'uint32_t',
+  });
+  if (koffi.sizeof(hook) !== 24 || koffi.sizeof(opts) !== 32) {
+    throw new Error('unexpected bpf_tc_hook/bpf_tc_opts layout for this libbpf');
+  }
+  const sampleCallback = koffi.proto('int dp_ring_buffer_sample_fn(void *ctx, void *data, size_t size)');
+  return {
+    openFile: lib.func('dp_bpf_object *bpf_object__open_file(const char *path, const void *opts)'),
+    objectLoad: lib.func('int bpf_object__load(dp_bpf_object *obj)'),
+    objectClose: lib.func('void bpf_object__close(dp_bpf_object *obj)'),
+    findMap: lib.func('dp_bpf_map *bpf_object__find_map_by_name(const dp_bpf_object *obj, const char *name)'),
+    nextMap: lib.func('dp_bpf_map *bpf_object__next_map(const dp_bpf_object *obj, const dp_bpf_map *map)'),
+    mapName: lib.func('const char *bpf_map__name(const dp_bpf_map *map)'),
+    mapSetPinPath: lib.func('int bpf_map__set_pin_path(dp_bpf_map *map, const char *path)'),
+    mapSetMaxEntries: lib.func('int bpf_map__set_max_entries(dp_bpf_map *map, uint32_t max_entries)'),
+    mapSetInitialValue: lib.func(
+      'int bpf_map__set_initial_value(dp_bpf_map *map, const void *data, size_t size)',
+    ),
+    mapInitialValue: lib.func('void *bpf_map__initial_value(dp_bpf_map *map, _Out_ size_t *psize)'),
+    mapFd: lib.func('int bpf_map__fd(const dp_bpf_map *map)'),
+    findProgram: lib.func(
+      'dp_bpf_program *bpf_object__find_program_by_name(const dp_bpf_object *obj, const char *name)',
+    ),
+    programFd: lib.func('int bpf_program__fd(const dp_bpf_program *prog)'),
+    programSetLogBuf: lib.func(
+      'int bpf_program__set_log_buf(dp_bpf_program *prog, char *log_buf, size_t log_size)',
+    ),
+    programSetLogLevel: lib.func('int bpf_program__set_log_level(dp_bpf_program *prog, uint32_t log_level)'),
+    tcHookCreate: lib.func('int bpf_tc_hook_create(dp_bpf_tc_hook *hook)'),
+    tcHookDestroy: lib.func('int bpf_tc_hook_destroy(dp_bpf_tc_hook *hook)'),
+    tcAttach: lib.func('int bpf_tc_attach(const dp_bpf_tc_hook *hook, _Inout_ dp_bpf_tc_opts *opts)'),
+    tcDetach: lib.func('int bpf_tc_detach(const dp_bpf_tc_hook *hook, const dp_bpf_tc_opts *opts)'),
+    tcQuery: lib.func('int bpf_tc_query(const dp_bpf_tc_hook *hook, _Inout_ dp_bpf_tc_opts *opts)'),
+    objGet: lib.func('int bpf_obj_get(const char *pathname)'),
+    ringBufferNew: lib.func(
+      'dp_ring_buffer *ring_buffer__new(int map_fd, dp_ring_buffer_sample_fn *sample_cb, void *ctx, const void *opts)',
+    ),
+    ringBufferConsume: lib.func('int ring_buffer__consume(dp_ring_buffer *rb)'),
+    ringBufferEpollFd: lib.func('int ring_buffer__epoll_fd(const dp_ring_buffer *rb)'),
+    ringBufferFree: lib.func('void ring_buffer__free(dp_ring_buffer *rb)'),
+    close: libc.func('int close(int fd)'),
+    sampleCallback,
+    errno: () => koffi.errno(),
+  };
+}
