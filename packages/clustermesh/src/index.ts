@@ -1,0 +1,70 @@
+export {
+  type ClusterInfo,
+  type IdentityRange,
+  CLUSTER_NAME_LABEL,
+  MIN_CLUSTER_ID,
+  MAX_CLUSTER_ID,
+  MAX_CLUSTER_NAME_LENGTH,
+  MAX_RESERVED_IDENTITY,
+  clusterIdIssues,
+  clusterNameIssues,
+  validateClusterInfo,
+  identityRange,
+  identityBelongsTo,
+  clusterIdOfIdentity,
+} from './cluster';
+export {
+  BASE_PREFIX,
+  SERVICES_PREFIX,
+  NODES_PREFIX,
+  IDENTITIES_PREFIX,
+  IDENTITY_IDS_PREFIX,
+  IP_IDENTITIES_PREFIX,
+  IPCACHE_PREFIX,
+  SYNCED_PREFIX,
+  SYNCED_STATE_PREFIXES,
+  CLUSTER_CONFIG_PREFIX,
+  HEARTBEAT_KEY,
+  serviceKey,
+  servicesPrefixOf,
+  nodeKey,
+  nodesPrefixOf,
+  identityKey,
+  ipcacheKey,
+  syncedKey,
+  syncedPrefixOf,
+  clusterConfigKey,
+  parseServiceKey,
+} from './keys';
+export {
+  type ClusterService,
+  type L4Addr,
+  type L4Protocol,
+  type PortConfiguration,
+  L4_PROTOCOLS,
+  encodeClusterService,
+  decodeClusterService,
+} from './formats/service';
+export { type ClusterNode, type NodeAddress, encodeClusterNode, decodeClusterNode } from './formats/node';
+export {
+  type IpcacheEntry,
+  type NamedPort,
+  encodeIpcacheEntry,
+  decodeIpcacheEntry,
+  ipcacheKeyName,
+} from './formats/ipcache';
+export {
+  type Label,
+  formatLabelsForKvstore,
+  parseKvstoreLabels,
+  labelsFromSecurityLabels,
+  parseLabelKey,
+  parseIdentityId,
+} from './formats/identity';
+export {
+  type ClusterConfig,
+  encodeClusterConfig,
+  decodeClusterConfig,
+  rfc3339,
+} from './formats/cluster-config';
+export { canonicalIp, parseCidr, hostPort, compareIps } from './ip';
