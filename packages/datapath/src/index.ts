@@ -10,3 +10,13 @@ export { encodeEndpointConfig, type EndpointProgramConfig } from './endpoint-con
 export { attachTc, detachTc, queryTc, type TcDirection } from './tc';
 export { BpfLoadError, TcAttachError } from './errors';
 export { RingBufferReader, RingBufferError } from './ring-buffer-reader';
+export {
+  EndpointNetworkManager,
+  DEFAULT_ROUTER,
+  netnsName,
+  hostVethName,
+  type PodNetworkSpec,
+  type PodNetwork,
+  type NodeRouterSpec,
+} from './endpoint-network';
+export { NetworkCommandError, runCommand, type CommandRunner } from './command';
