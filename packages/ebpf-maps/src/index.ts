@@ -1,0 +1,58 @@
+export {
+  MapError,
+  KeyNotFoundError,
+  KeyExistsError,
+  MapFullError,
+  PermissionDeniedError,
+  NotSupportedError,
+  InvalidArgumentError,
+  CodecError,
+  Errno,
+  errnoName,
+  mapErrorFor,
+} from './errors';
+export { parseIPv4, parseIPv6, formatIPv4, formatIPv6, parseCidr, formatCidr, type ParsedCidr } from './ip';
+export {
+  type ByteOrder,
+  type Field,
+  type FieldType,
+  type ScalarType,
+  type StructLayout,
+  sizeOf,
+} from './codec/layout';
+export {
+  type Codec,
+  type StructCodec,
+  structCodec,
+  scalarCodec,
+  u32Codec,
+  u8Codec,
+  be16Codec,
+  u32ArrayCodec,
+} from './codec/codec';
+export {
+  MapType,
+  MapFlags,
+  type UpdateFlag,
+  type MapSpec,
+  type MapDefinition,
+  type MapOptions,
+  DEFAULT_PIN_ROOT,
+  pinPath,
+  localMapName,
+  mapTypeName,
+  isPerCpu,
+  isMapOfMaps,
+  perCpuValueStride,
+  conditionalPreallocFlags,
+} from './spec';
+export * from './maps/policy';
+export * from './maps/ipcache';
+export * from './maps/lb';
+export * from './maps/conntrack';
+export * from './maps/nat';
+export * from './maps/egress';
+export * from './maps/endpoint';
+export * from './maps/metrics';
+export * from './events/notify';
+export { dropReasonText, DropReason } from './events/drop-reasons';
