@@ -35,6 +35,37 @@ export interface Libbpf {
   readonly close: (fd: number) => number;
   readonly sampleCallback: ReturnType<typeof koffi.proto>;
   readonly errno: () => number;
+  /** libbpf's recent messages (warnings and errors), newest last; see captureMessages. */
+  readonly messages: LibbpfMessages;
+}
+
+/**
+ * libbpf reports details (why a pinned map could not be reused, kernel
+ * netlink errors) through a print callback that writes to stderr by default.
+ * The binding routes them here instead: they are kept for error messages and
+ * handed to an optional sink (the agent's logger).
+ */
+export class LibbpfMessages {
+  private recent: string[] = [];
+  sink: ((level: 'warn' | 'info' | 'debug', message: string) => void) | undefined;
+
+  add(level: number, message: string): void {
+    const text = message.trimEnd();
+    const name = level === 0 ? 'warn' : level === 1 ? 'info' : 'debug';
+    if (name === 'debug' && !this.sink) return;
+    this.sink?.(name, text);
+    if (name === 'warn') {
+      this.recent.push(text);
+      if (this.recent.length > 20) this.recent.shift();
+    }
+  }
+
+  /** Takes the warnings collected since the last call. */
+  take(): string[] {
+    const taken = this.recent;
+    this.recent = [];
+    return taken;
+  }
 }
 
 export interface TcHook {
@@ -96,6 +127,7 @@ function bind(): Libbpf {
     throw new Error('unexpected bpf_tc_hook/bpf_tc_opts layout for this libbpf');
   }
   const sampleCallback = koffi.proto('int dp_ring_buffer_sample_fn(void *ctx, void *data, size_t size)');
+  const messages = captureMessages(lib, libc);
   return {
     openFile: lib.func('dp_bpf_object *bpf_object__open_file(const char *path, const void *opts)'),
     objectLoad: lib.func('int bpf_object__load(dp_bpf_object *obj)'),
@@ -133,5 +165,29 @@ function bind(): Libbpf {
     close: libc.func('int close(int fd)'),
     sampleCallback,
     errno: () => koffi.errno(),
+    messages,
   };
+}
+
+/**
+ * Installs a libbpf print callback that formats each message with libc's
+ * vsnprintf. On x86-64 and arm64 a va_list argument is passed as a pointer,
+ * which is how the callback receives and forwards it.
+ */
+function captureMessages(
+  lib: ReturnType<typeof koffi.load>,
+  libc: ReturnType<typeof koffi.load>,
+): LibbpfMessages {
+  const messages = new LibbpfMessages();
+  const printFn = koffi.proto('int dp_libbpf_print_fn(int level, const char *fmt, void *args)');
+  const setPrint = lib.func('void *libbpf_set_print(dp_libbpf_print_fn *fn)');
+  const vsnprintf = libc.func('int vsnprintf(_Out_ uint8_t *buf, size_t size, const char *fmt, void *args)');
+  const buffer = Buffer.alloc(4096);
+  const callback = koffi.register((level: number, fmt: string, args: unknown) => {
+    const len = vsnprintf(buffer, buffer.length, fmt, args) as number;
+    messages.add(level, buffer.toString('utf8', 0, Math.max(0, Math.min(len, buffer.length - 1))));
+    return 0;
+  }, koffi.pointer(printFn));
+  setPrint(callback);
+  return messages;
 }

@@ -45,11 +45,13 @@ export class EndpointLoader {
 
   load(config: EndpointProgramConfig): LoadedEndpointPrograms {
     const obj = this.open(config);
+    this.lib.messages.take();
     const err = this.lib.objectLoad(obj);
     if (err < 0) {
       this.lib.objectClose(obj);
+      const details = this.lib.messages.take().join('; ');
       throw new BpfLoadError(
-        `loading ${path.basename(this.spec.objectPath)} for endpoint ${config.endpointId} failed: ${errnoName(-err)}`,
+        `loading ${path.basename(this.spec.objectPath)} for endpoint ${config.endpointId} failed: ${errnoName(-err)}${details ? ` (libbpf: ${details})` : ''}`,
         this.spec.objectPath,
         -err,
         this.verifierLog(config),
