@@ -11,8 +11,9 @@ struct policy_result {
 
 static __always_inline __u8 policy_match_type(const struct policy_entry *entry, int any_identity)
 {
-	/* lpm_prefix_length holds how many port bits the entry matched; an entry
-	 * that names no port is an L3-only (or allow-all) match. */
+	/* lpm_prefix_length is the entry's key prefix beyond the identity and
+	 * direction (0 any protocol, 8 a protocol, up to 24 with a whole port), as in
+	 * Cilium's current map; an entry with none is an L3-only (or allow-all) match. */
 	if (any_identity)
 		return entry->lpm_prefix_length ? POLICY_MATCH_L4_ONLY : POLICY_MATCH_ALL;
 	return entry->lpm_prefix_length ? POLICY_MATCH_L3_L4 : POLICY_MATCH_L3_ONLY;
