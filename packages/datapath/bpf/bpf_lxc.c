@@ -49,8 +49,8 @@ int from_container(struct __sk_buff *ctx)
 		return TC_ACT_SHOT;
 	}
 
-	ct = pkt.icmp_related ? CT_REPLY : ct_lookup(&pkt, CT_EGRESS);
-	if (ct == CT_ESTABLISHED || ct == CT_REPLY) {
+	ct = pkt.icmp_related ? CT_RELATED : ct_lookup(&pkt, CT_EGRESS);
+	if (ct == CT_ESTABLISHED || ct == CT_REPLY || ct == CT_RELATED) {
 		metrics_update(0, METRIC_EGRESS, pkt.len);
 		if (!EP_CONFIG.monitor_aggregation)
 			send_trace(ctx, EP_CONFIG.lxc_id, TRACE_FROM_LXC, EP_CONFIG.sec_label, 0, 0, ct,
@@ -87,8 +87,8 @@ int to_container(struct __sk_buff *ctx)
 	if (parsed != PARSE_OK)
 		return handle_non_ip(ctx, parsed, 0, METRIC_INGRESS);
 
-	ct = pkt.icmp_related ? CT_REPLY : ct_lookup(&pkt, CT_INGRESS);
-	if (ct == CT_ESTABLISHED || ct == CT_REPLY) {
+	ct = pkt.icmp_related ? CT_RELATED : ct_lookup(&pkt, CT_INGRESS);
+	if (ct == CT_ESTABLISHED || ct == CT_REPLY || ct == CT_RELATED) {
 		metrics_update(0, METRIC_INGRESS, pkt.len);
 		if (!EP_CONFIG.monitor_aggregation)
 			send_trace(ctx, EP_CONFIG.lxc_id, TRACE_TO_LXC, 0, EP_CONFIG.sec_label, EP_CONFIG.lxc_id, ct,

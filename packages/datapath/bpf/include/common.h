@@ -67,8 +67,8 @@
 
 /* Policy match types reported in policy verdict notifications. */
 #define POLICY_MATCH_NONE 0
-#define POLICY_MATCH_L3_ONLY 1
-#define POLICY_MATCH_L3_L4 2
+#define POLICY_MATCH_L3_L4 1
+#define POLICY_MATCH_L3_ONLY 2
 #define POLICY_MATCH_L4_ONLY 3
 #define POLICY_MATCH_ALL 4
 

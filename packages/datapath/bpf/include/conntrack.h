@@ -4,10 +4,12 @@
 
 #include "maps.h"
 
+/* Also the trace reasons of trace notifications (new, established, reply, related, reopened). */
 #define CT_NEW 0
 #define CT_ESTABLISHED 1
 #define CT_REPLY 2
-#define CT_REOPENED 3
+#define CT_RELATED 3
+#define CT_REOPENED 4
 
 /* Lifetimes in seconds, Cilium's defaults. */
 #define CT_LIFETIME_TCP 21600
