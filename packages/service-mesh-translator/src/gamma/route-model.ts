@@ -1,0 +1,270 @@
+import type { Issue, KubeObject } from '@ciliary/core';
+import { isRecord } from '../util';
+
+/** Gateway API v1 HTTPRoute/GRPCRoute fields the mesh uses, after validation. */
+export interface ParentRef {
+  readonly group: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly port?: number;
+}
+
+export interface BackendRef {
+  readonly group: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly port?: number;
+  readonly weight: number;
+}
+
+export interface StringMatch {
+  readonly type: 'Exact' | 'RegularExpression';
+  readonly name: string;
+  readonly value: string;
+}
+
+export type PathMatch = {
+  readonly type: 'Exact' | 'PathPrefix' | 'RegularExpression';
+  readonly value: string;
+};
+
+export interface RouteMatch {
+  readonly path: PathMatch;
+  readonly headers: readonly StringMatch[];
+  readonly queryParams: readonly StringMatch[];
+  readonly method?: string;
+}
+
+export interface HeaderModifier {
+  readonly set: ReadonlyArray<{ name: string; value: string }>;
+  readonly add: ReadonlyArray<{ name: string; value: string }>;
+  readonly remove: readonly string[];
+}
+
+export interface RequestRedirect {
+  readonly scheme?: string;
+  readonly hostname?: string;
+  readonly port?: number;
+  readonly statusCode: number;
+}
+
+export interface RouteRule {
+  readonly matches: readonly RouteMatch[];
+  readonly backendRefs: readonly BackendRef[];
+  readonly requestHeaderModifier?: HeaderModifier;
+  readonly requestRedirect?: RequestRedirect;
+}
+
+export interface MeshRoute {
+  readonly kind: 'HTTPRoute' | 'GRPCRoute';
+  readonly namespace: string;
+  readonly name: string;
+  readonly document: string;
+  readonly creationTimestamp: string;
+  readonly parentRefs: readonly ParentRef[];
+  readonly rules: readonly RouteRule[];
+}
+
+type Problem = (path: string, message: string) => void;
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) ? value : undefined;
+}
+
+/** Validates an HTTPRoute or GRPCRoute; every problem is reported with its path. */
+export function parseMeshRoute(object: KubeObject, document: string, issues: Issue[]): MeshRoute | undefined {
+  const before = issues.length;
+  const problem: Problem = (path, message) => void issues.push({ document, path, message });
+  const kind = object.kind === 'GRPCRoute' ? 'GRPCRoute' : 'HTTPRoute';
+  const namespace = object.metadata.namespace ?? 'default';
+  const spec = isRecord(object['spec']) ? object['spec'] : {};
+  if (!isRecord(object['spec'])) problem('/spec', 'must be an object');
+  const parentRefs = list(spec['parentRefs']).flatMap((ref, i) => {
+    const parsed = parseParentRef(ref, `/spec/parentRefs/${i}`, namespace, problem);
+    return parsed ? [parsed] : [];
+  });
+  const rawRules = spec['rules'] === undefined ? [{}] : list(spec['rules']);
+  const rules = rawRules.map((rule, i) => parseRule(kind, rule, `/spec/rules/${i}`, namespace, problem));
+  if (issues.length > before) return undefined;
+  return {
+    kind,
+    namespace,
+    name: object.metadata.name ?? '',
+    document,
+    creationTimestamp: object.metadata.creationTimestamp ?? '',
+    parentRefs,
+    rules,
+  };
+}
+
+function parseParentRef(
+  ref: unknown,
+  path: string,
+  namespace: string,
+  problem: Problem,
+): ParentRef | undefined {
+  if (!isRecord(ref) || !str(ref['name'])) {
+    problem(`${path}/name`, 'is required');
+    return undefined;
+  }
+  const port = num(ref['port']);
+  return {
+    group: str(ref['group']) ?? 'gateway.networking.k8s.io',
+    kind: str(ref['kind']) ?? 'Gateway',
+    namespace: str(ref['namespace']) ?? namespace,
+    name: str(ref['name'])!,
+    ...(port !== undefined ? { port } : {}),
+  };
+}
+
+function parseRule(
+  kind: MeshRoute['kind'],
+  rule: unknown,
+  path: string,
+  namespace: string,
+  problem: Problem,
+): RouteRule {
+  const r = isRecord(rule) ? rule : {};
+  const rawMatches = list(r['matches']);
+  const matches =
+    rawMatches.length === 0
+      ? [{ path: { type: 'PathPrefix' as const, value: '/' }, headers: [], queryParams: [] }]
+      : rawMatches.map((m, i) =>
+          kind === 'GRPCRoute'
+            ? parseGrpcMatch(m, `${path}/matches/${i}`, problem)
+            : parseHttpMatch(m, `${path}/matches/${i}`, problem),
+        );
+  const backendRefs = list(r['backendRefs']).flatMap((ref, i) => {
+    const p = `${path}/backendRefs/${i}`;
+    if (!isRecord(ref) || !str(ref['name'])) {
+      problem(`${p}/name`, 'is required');
+      return [];
+    }
+    const weight = ref['weight'] === undefined ? 1 : num(ref['weight']);
+    if (weight === undefined || weight < 0 || weight > 1_000_000)
+      problem(`${p}/weight`, 'must be an integer from 0 to 1000000');
+    const port = num(ref['port']);
+    const group = str(ref['group']) ?? '';
+    const refKind = str(ref['kind']) ?? 'Service';
+    if (group === '' && refKind === 'Service' && port === undefined)
+      problem(`${p}/port`, 'is required when referring to a Service');
+    return [
+      {
+        group,
+        kind: refKind,
+        namespace: str(ref['namespace']) ?? namespace,
+        name: str(ref['name'])!,
+        weight: weight ?? 1,
+        ...(port !== undefined ? { port } : {}),
+      },
+    ];
+  });
+  const filters = list(r['filters']).filter(isRecord);
+  const out: { -readonly [K in keyof RouteRule]: RouteRule[K] } = { matches, backendRefs };
+  filters.forEach((filter, i) => {
+    const p = `${path}/filters/${i}`;
+    if (filter['type'] === 'RequestHeaderModifier')
+      out.requestHeaderModifier = parseHeaderModifier(filter['requestHeaderModifier']);
+    else if (filter['type'] === 'RequestRedirect' && kind === 'HTTPRoute')
+      out.requestRedirect = parseRedirect(filter['requestRedirect'], `${p}/requestRedirect`, problem);
+    else problem(`${p}/type`, `filter ${String(filter['type'])} is not supported for mesh routes`);
+  });
+  return out;
+}
+
+function parseStringMatches(value: unknown, path: string, problem: Problem): StringMatch[] {
+  return list(value).flatMap((m, i) => {
+    if (!isRecord(m) || !str(m['name']) || typeof m['value'] !== 'string') {
+      problem(`${path}/${i}`, 'needs a name and a value');
+      return [];
+    }
+    const type = str(m['type']) ?? 'Exact';
+    if (type !== 'Exact' && type !== 'RegularExpression') {
+      problem(`${path}/${i}/type`, `must be Exact or RegularExpression`);
+      return [];
+    }
+    return [{ type, name: str(m['name'])!, value: m['value'] as string }];
+  });
+}
+
+function parseHttpMatch(match: unknown, path: string, problem: Problem): RouteMatch {
+  const m = isRecord(match) ? match : {};
+  const rawPath = isRecord(m['path']) ? m['path'] : {};
+  const type = str(rawPath['type']) ?? 'PathPrefix';
+  const value = str(rawPath['value']) ?? '/';
+  if (type !== 'Exact' && type !== 'PathPrefix' && type !== 'RegularExpression')
+    problem(`${path}/path/type`, 'must be Exact, PathPrefix or RegularExpression');
+  if (type !== 'RegularExpression' && !value.startsWith('/'))
+    problem(`${path}/path/value`, 'must start with /');
+  const method = str(m['method']);
+  return {
+    path: { type: type as PathMatch['type'], value },
+    headers: parseStringMatches(m['headers'], `${path}/headers`, problem),
+    queryParams: parseStringMatches(m['queryParams'], `${path}/queryParams`, problem),
+    ...(method !== undefined ? { method } : {}),
+  };
+}
+
+/** A gRPC method match is a path match: `/SERVICE/METHOD`. */
+function parseGrpcMatch(match: unknown, path: string, problem: Problem): RouteMatch {
+  const m = isRecord(match) ? match : {};
+  const method = isRecord(m['method']) ? m['method'] : {};
+  const service = str(method['service']);
+  const name = str(method['method']);
+  const type = str(method['type']) ?? 'Exact';
+  const headers = parseStringMatches(m['headers'], `${path}/headers`, problem);
+  if (type === 'RegularExpression')
+    return {
+      path: { type: 'RegularExpression', value: `/${service ?? '[^/]+'}/${name ?? '[^/]+'}` },
+      headers,
+      queryParams: [],
+    };
+  if (service && name)
+    return { path: { type: 'Exact', value: `/${service}/${name}` }, headers, queryParams: [] };
+  if (service) return { path: { type: 'PathPrefix', value: `/${service}` }, headers, queryParams: [] };
+  if (name)
+    return {
+      path: { type: 'RegularExpression', value: `/[^/]+/${escapeRegex(name)}` },
+      headers,
+      queryParams: [],
+    };
+  return { path: { type: 'PathPrefix', value: '/' }, headers, queryParams: [] };
+}
+
+export function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function parseHeaderModifier(value: unknown): HeaderModifier {
+  const v = isRecord(value) ? value : {};
+  const pairs = (x: unknown): Array<{ name: string; value: string }> =>
+    list(x)
+      .filter(isRecord)
+      .map((h) => ({ name: String(h['name']), value: String(h['value']) }));
+  return { set: pairs(v['set']), add: pairs(v['add']), remove: list(v['remove']).map(String) };
+}
+
+function parseRedirect(value: unknown, path: string, problem: Problem): RequestRedirect {
+  const v = isRecord(value) ? value : {};
+  const statusCode = num(v['statusCode']) ?? 302;
+  if (statusCode !== 301 && statusCode !== 302) problem(`${path}/statusCode`, 'must be 301 or 302');
+  const scheme = str(v['scheme']);
+  const hostname = str(v['hostname']);
+  const port = num(v['port']);
+  return {
+    statusCode,
+    ...(scheme !== undefined ? { scheme } : {}),
+    ...(hostname !== undefined ? { hostname } : {}),
+    ...(port !== undefined ? { port } : {}),
+  };
+}

@@ -1,0 +1,124 @@
+import type { Issue, KubeObject } from '@ciliary/core';
+import { describeObject, parseEnvoyConfig, type EnvoyConfig } from './cec/model';
+import {
+  translateEnvoyConfigs,
+  type EnvoyConfigTranslationOptions,
+  type ServiceRedirect,
+} from './cec/translate';
+import type { EnvoyCodec } from './envoy/codec';
+import { TypeUrls } from './envoy/type-urls';
+import { ServiceDirectory } from './eds/endpoints';
+import { gammaRouteSource, type RouteParentStatus } from './gamma/gamma';
+import { proxylessResources } from './proxyless/service-listeners';
+import type { ResourceTypeRegistry } from './resources/resource-types';
+import { buildSnapshot, type ResourceInput } from './snapshot/build';
+import { DEFAULT_NODE_KEY, PROXYLESS_NODE_KEY } from './snapshot/cache';
+import type { Snapshot } from './snapshot/snapshot';
+
+/** Cluster state the mesh is computed from. Objects of other kinds are ignored. */
+export interface ServiceMeshInput {
+  readonly envoyConfigs?: readonly KubeObject[];
+  readonly services?: readonly KubeObject[];
+  readonly endpointSlices?: readonly KubeObject[];
+  /** HTTPRoutes and GRPCRoutes; those whose parentRef is a Service (GAMMA) shape proxyless routes. */
+  readonly routes?: readonly KubeObject[];
+  /** ReferenceGrants that allow routes to reach Services in other namespaces. */
+  readonly referenceGrants?: readonly KubeObject[];
+  /** Names an object's document in issues, e.g. its manifest file; defaults to `Kind NAMESPACE/NAME`. */
+  readonly documentOf?: (object: KubeObject) => string;
+}
+
+export interface ServiceMeshOptions extends EnvoyConfigTranslationOptions {
+  readonly clusterDomain?: string;
+}
+
+export interface ServiceMeshTranslation {
+  /** For Envoy (sidecar-free, one per node): CEC/CCEC resources and their EDS. */
+  readonly envoy: ResourceInput[];
+  /** For proxyless gRPC clients: api_listeners, routes, clusters and EDS per Service port. */
+  readonly proxyless: ResourceInput[];
+  readonly redirects: ServiceRedirect[];
+  readonly proxyPorts: ReadonlyMap<string, number>;
+  /** Status conditions of GAMMA routes, per parent Service. */
+  readonly routeStatuses: RouteParentStatus[];
+  readonly issues: Issue[];
+}
+
+/** Turns cluster state into xDS resources for both kinds of client. Pure. */
+export function translateServiceMesh(
+  codec: EnvoyCodec,
+  input: ServiceMeshInput,
+  options: ServiceMeshOptions = {},
+): ServiceMeshTranslation {
+  const documentOf = input.documentOf ?? describeObject;
+  const issues: Issue[] = [];
+  const configs: EnvoyConfig[] = [];
+  for (const object of input.envoyConfigs ?? []) {
+    const parsed = parseEnvoyConfig(object, documentOf(object));
+    if (parsed.ok) configs.push(parsed.value);
+    else issues.push(...parsed.issues);
+  }
+  const directory = new ServiceDirectory(input.services ?? [], input.endpointSlices ?? []);
+  const cec = translateEnvoyConfigs(codec, configs, directory, options);
+  issues.push(...cec.issues);
+  const gamma = gammaRouteSource(input.routes ?? [], directory, documentOf, input.referenceGrants ?? []);
+  issues.push(...gamma.issues);
+  const proxyless = proxylessResources(directory, {
+    routes: gamma.routesFor,
+    ...(options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : {}),
+  });
+  return {
+    envoy: cec.resources,
+    proxyless,
+    redirects: cec.redirects,
+    proxyPorts: cec.proxyPorts,
+    routeStatuses: gamma.statuses,
+    issues,
+  };
+}
+
+export interface ServiceMeshSnapshots {
+  readonly envoy: Snapshot;
+  readonly proxyless: Snapshot;
+  /** Redirects of CECs that made it into the snapshot. */
+  readonly redirects: ServiceRedirect[];
+  readonly proxyPorts: ReadonlyMap<string, number>;
+  readonly routeStatuses: RouteParentStatus[];
+  /** Every problem: bad documents, Envoy rule violations, dangling references. */
+  readonly issues: Issue[];
+}
+
+/** Translates and checks: consistent snapshots, leaving out (and reporting) whatever is broken. */
+export function buildServiceMeshSnapshots(
+  codec: EnvoyCodec,
+  registry: ResourceTypeRegistry,
+  input: ServiceMeshInput,
+  options: ServiceMeshOptions = {},
+): ServiceMeshSnapshots {
+  const translation = translateServiceMesh(codec, input, options);
+  const envoy = buildSnapshot(codec, registry, translation.envoy);
+  const proxyless = buildSnapshot(codec, registry, translation.proxyless);
+  const dropped = new Set(envoy.droppedDocuments);
+  return {
+    envoy: envoy.snapshot,
+    proxyless: proxyless.snapshot,
+    redirects: translation.redirects.filter((r) => !dropped.has(r.owner)),
+    proxyPorts: new Map(
+      [...translation.proxyPorts].filter(([listener]) =>
+        envoy.snapshot.resource(TypeUrls.listener, listener),
+      ),
+    ),
+    routeStatuses: translation.routeStatuses,
+    issues: [...translation.issues, ...envoy.issues, ...proxyless.issues],
+  };
+}
+
+/** The cache entries for a snapshot pair: Envoy nodes by default, gRPC clients under "proxyless". */
+export function snapshotCacheEntries(
+  snapshots: Pick<ServiceMeshSnapshots, 'envoy' | 'proxyless'>,
+): Array<[string, Snapshot]> {
+  return [
+    [DEFAULT_NODE_KEY, snapshots.envoy],
+    [PROXYLESS_NODE_KEY, snapshots.proxyless],
+  ];
+}

@@ -1,0 +1,52 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { parseAllDocuments } from 'yaml';
+import type { KubeObject } from '@ciliary/core';
+import { buildServiceMeshSnapshots, EnvoyCodec, envoyResourceTypes } from '../src';
+
+// Golden scenarios: test/golden/<case>/input.yaml (manifests) -> expected.json
+// (the Envoy and proxyless snapshots as proto3 JSON, redirects, issues).
+// UPDATE_GOLDEN=1 rewrites expected.json; review the diff before committing.
+const goldenDir = path.join(__dirname, 'golden');
+const cases = readdirSync(goldenDir).filter((name) => existsSync(path.join(goldenDir, name, 'input.yaml')));
+
+function readObjects(file: string): KubeObject[] {
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((doc) => doc.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null)
+    .map((o) => ({ ...o, metadata: { namespace: 'default', ...o.metadata } }));
+}
+
+let codec: EnvoyCodec;
+beforeAll(() => {
+  codec = EnvoyCodec.load();
+});
+
+describe('golden translation scenarios', () => {
+  test('there are golden cases', () => expect(cases.length).toBeGreaterThan(0));
+
+  test.each(cases)('%s', (name) => {
+    const objects = readObjects(path.join(goldenDir, name, 'input.yaml'));
+    const of = (...kinds: string[]) => objects.filter((o) => kinds.includes(o.kind));
+    const result = buildServiceMeshSnapshots(codec, envoyResourceTypes(), {
+      envoyConfigs: of('CiliumEnvoyConfig', 'CiliumClusterwideEnvoyConfig'),
+      services: of('Service'),
+      endpointSlices: of('EndpointSlice'),
+      routes: of('HTTPRoute', 'GRPCRoute'),
+      referenceGrants: of('ReferenceGrant'),
+    });
+    const actual = {
+      envoy: result.envoy.toJson(),
+      proxyless: result.proxyless.toJson(),
+      redirects: result.redirects,
+      proxyPorts: Object.fromEntries(result.proxyPorts),
+      routeStatuses: result.routeStatuses,
+      issues: result.issues,
+    };
+    const expectedFile = path.join(goldenDir, name, 'expected.json');
+    if (process.env['UPDATE_GOLDEN'] === '1')
+      writeFileSync(expectedFile, `${JSON.stringify(actual, null, 2)}\n`);
+    expect(JSON.parse(JSON.stringify(actual))).toEqual(JSON.parse(readFileSync(expectedFile, 'utf8')));
+  });
+});
