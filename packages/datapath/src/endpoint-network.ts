@@ -93,7 +93,8 @@ export class EndpointNetworkManager {
     const netns = netnsName(spec);
     const hostVeth = hostVethName(spec);
     if (await this.netnsExists(netns)) await this.ip('netns', 'del', netns);
-    if (await this.linkExists(hostVeth)) await this.ip('link', 'del', hostVeth);
+    // Deleting the namespace takes the veth pair with it, asynchronously.
+    if (await this.linkExists(hostVeth)) await this.ip('link', 'del', hostVeth).catch(() => undefined);
   }
 
   /** Names of the namespaces this manager created (`ciliary-*`), for restore and clean-up. */

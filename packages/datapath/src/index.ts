@@ -20,3 +20,5 @@ export {
   type NodeRouterSpec,
 } from './endpoint-network';
 export { NetworkCommandError, runCommand, type CommandRunner } from './command';
+export { toMonitorEvent, formatMonitorEvent, type MonitorEvent, type MonitorEventType } from './monitor';
+export { summarizePacket, type PacketSummary } from './packet-summary';

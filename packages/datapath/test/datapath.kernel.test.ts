@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { isRoot, kernelTest, waitFor } from '@ciliary/testing';
+import { decodeNotification } from '@ciliary/ebpf-maps';
 import {
+  toMonitorEvent,
+  type MonitorEvent,
   attachTc,
   detachTc,
   EndpointLoader,
@@ -74,7 +77,7 @@ describe('endpoint programs on real veths', () => {
   };
   let a: TestPod;
   let b: TestPod;
-  const records: Buffer[] = [];
+  const events: MonitorEvent[] = [];
   let reader: RingBufferReader | undefined;
 
   beforeAll(() => {
@@ -116,7 +119,10 @@ describe('endpoint programs on real veths', () => {
       }
       expect(existsSync(path.join(pinRoot, 'cilium_policy_v2_00101'))).toBe(true);
       expect(existsSync(path.join(pinRoot, 'cilium_ct4_global'))).toBe(true);
-      reader = new RingBufferReader(path.join(pinRoot, 'ciliary_events'), (r) => records.push(r));
+      reader = new RingBufferReader(path.join(pinRoot, 'ciliary_events'), (r) => {
+        const event = toMonitorEvent(decodeNotification(r));
+        if (event) events.push(event);
+      });
       reader.open();
       ipcacheUpdate(pinRoot, a.ip, 1001);
       ipcacheUpdate(pinRoot, b.ip, 1002);
@@ -124,9 +130,16 @@ describe('endpoint programs on real veths', () => {
       // No policy entries: Cilium's default deny once a map is in force.
       expect(pings(a, b)).toBe(false);
       expect(dropCount(pinRoot, 133)).toBeGreaterThan(0);
-      await waitFor(() => records.some((r) => r[0] === 1 && r[1] === 133), {
+      const denied = await waitFor(() => events.find((e) => e.type === 'drop' && e.reason === 133), {
         description: 'a drop notification with reason 133',
       });
+      expect(denied).toMatchObject({
+        endpoint: 101,
+        reasonText: 'Policy denied',
+        srcIdentity: 1001,
+        dstIdentity: 1002,
+      });
+      expect(denied.packet).toMatchObject({ src: '10.77.0.1', dst: '10.77.0.2', icmp: 'EchoRequest' });
 
       // a may send anything; b accepts a's identity on any protocol.
       policyUpdate(pinRoot, 101, 0, true, false);
@@ -138,11 +151,32 @@ describe('endpoint programs on real veths', () => {
       // A deny for a's identity wins over the allow.
       policyUpdate(pinRoot, 102, 1001, false, true);
       expect(pings(a, b)).toBe(false);
-      await waitFor(() => records.some((r) => r[0] === 1 && r[1] === 181), {
+      const deniedByList = await waitFor(() => events.find((e) => e.type === 'drop' && e.reason === 181), {
         description: 'a drop notification with reason 181',
       });
-      const verdicts = records.filter((r) => r[0] === 5);
-      expect(verdicts.length).toBeGreaterThan(0);
+      expect(deniedByList).toMatchObject({
+        endpoint: 102,
+        reasonText: 'Policy denied by denylist',
+        srcIdentity: 1001,
+      });
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          type: 'policy-verdict',
+          endpoint: 102,
+          direction: 'ingress',
+          action: 'allow',
+          match: 'L3-only',
+          srcIdentity: 1001,
+        }),
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          type: 'trace',
+          endpoint: 101,
+          observationPoint: 'from-endpoint',
+          state: 'new',
+        }),
+      );
     },
   );
 
