@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -17,23 +18,30 @@ export class EtcdServer {
 
   private constructor(
     readonly name: string,
-    readonly dataDir: string,
+    readonly dir: string,
     readonly clientPort: number,
     readonly peerPort: number,
+    /** Set when the server requires TLS with client certificates. */
+    readonly tls: TestCertificates | undefined,
   ) {}
 
-  /** Starts a fresh server. `dataDir` defaults to a new temp directory (tmpfs when available). */
-  static async start(name = 'etcd0'): Promise<EtcdServer> {
+  /** Starts a fresh server in a new temp directory (tmpfs when available). */
+  static async start(options: { name?: string; tls?: boolean } = {}): Promise<EtcdServer> {
     const base = process.platform === 'linux' ? '/dev/shm' : tmpdir();
-    const dataDir = await mkdtemp(path.join(base, 'ciliary-etcd-'));
+    const dir = await mkdtemp(path.join(base, 'ciliary-etcd-'));
     const [clientPort, peerPort] = await freePorts(2);
-    const server = new EtcdServer(name, dataDir, clientPort!, peerPort!);
+    const tls = options.tls ? await makeCertificates(dir) : undefined;
+    const server = new EtcdServer(options.name ?? 'etcd0', dir, clientPort!, peerPort!, tls);
     await server.resume();
     return server;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.clientPort}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.clientPort}`;
+  }
+
+  get dataDir(): string {
+    return path.join(this.dir, 'data');
   }
 
   get running(): boolean {
@@ -69,6 +77,20 @@ export class EtcdServer {
         'stderr',
         '--log-level',
         'warn',
+        // Lets clients ping every second, so tests can notice a paused server quickly.
+        '--grpc-keepalive-min-time',
+        '1s',
+        ...(this.tls
+          ? [
+              '--cert-file',
+              this.tls.serverCert,
+              '--key-file',
+              this.tls.serverKey,
+              '--trusted-ca-file',
+              this.tls.ca,
+              '--client-cert-auth',
+            ]
+          : []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -106,17 +128,55 @@ export class EtcdServer {
   async destroy(): Promise<void> {
     this.unpause();
     await this.stop('SIGKILL');
-    await rm(this.dataDir, { recursive: true, force: true });
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Revokes a lease through etcd's JSON gateway, as an operator (or an expiry) would. */
+  async revokeLease(id: string): Promise<void> {
+    await this.gateway('/v3/lease/revoke', { ID: id });
+  }
+
+  /** Compacts the history up to a revision: watches from older revisions can no longer resume. */
+  async compact(revision: number): Promise<void> {
+    await this.gateway('/v3/kv/compaction', { revision: String(revision), physical: true });
   }
 
   private async healthy(): Promise<boolean> {
     try {
-      const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(500) });
-      const body = (await res.json()) as { health?: string };
+      const body = JSON.parse(await this.httpGet('/health')) as { health?: string };
       return body.health === 'true';
     } catch {
       return false;
     }
+  }
+
+  private async gateway(route: string, body: unknown): Promise<string> {
+    if (this.tls) throw new Error('the JSON gateway helpers are for plain-text servers');
+    const res = await fetch(`${this.url}${route}`, { method: 'POST', body: JSON.stringify(body) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`etcd ${route}: ${res.status} ${text}`);
+    return text;
+  }
+
+  private async httpGet(route: string): Promise<string> {
+    if (!this.tls) {
+      const res = await fetch(`${this.url}${route}`, { signal: AbortSignal.timeout(500) });
+      return res.text();
+    }
+    const ca = await readFile(this.tls.ca);
+    const cert = await readFile(this.tls.clientCert);
+    const key = await readFile(this.tls.clientKey);
+    return new Promise((resolve, reject) => {
+      const req = request(`${this.url}${route}`, { ca, cert, key, timeout: 500 }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.end();
+    });
   }
 
   private failIfExited(child: ChildProcess): false {
@@ -145,4 +205,77 @@ async function freePorts(count: number): Promise<number[]> {
   });
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
+}
+
+/** Files of a throw-away CA, a server certificate for 127.0.0.1 and a client certificate. */
+export interface TestCertificates {
+  readonly ca: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+}
+
+async function makeCertificates(dir: string): Promise<TestCertificates> {
+  const file = (name: string): string => path.join(dir, name);
+  const openssl = (...args: string[]): Promise<void> =>
+    new Promise((resolve, reject) =>
+      execFile('openssl', args, (err, _out, stderr) =>
+        err ? reject(new Error(`openssl ${args[0]}: ${stderr}`)) : resolve(),
+      ),
+    );
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  await openssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.crt'),
+    '-subj',
+    '/CN=ciliary-test-ca',
+    '-days',
+    '1',
+  );
+  for (const [name, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    await writeFile(file(`${name}.ext`), `${ext}\n`);
+    await openssl(
+      'req',
+      ...ec,
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.csr`),
+      '-subj',
+      `/CN=${name}`,
+    );
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      file(`${name}.crt`),
+      '-days',
+      '1',
+      '-extfile',
+      file(`${name}.ext`),
+    );
+  }
+  return {
+    ca: file('ca.crt'),
+    serverCert: file('server.crt'),
+    serverKey: file('server.key'),
+    clientCert: file('client.crt'),
+    clientKey: file('client.key'),
+  };
 }
