@@ -56,3 +56,24 @@ export * from './maps/endpoint';
 export * from './maps/metrics';
 export * from './events/notify';
 export { dropReasonText, DropReason } from './events/drop-reasons';
+export { type MapBackend, type MapHandle, type OpenOptions, type RawEntry } from './backend/types';
+export { MemoryBackend, type MemoryBackendOptions } from './backend/memory';
+export { KernelBackend } from './backend/kernel';
+export {
+  TypedMap,
+  PerCpuTypedMap,
+  reconcileBinding,
+  type MapReconcileBinding,
+  type ReconcileBindingOptions,
+} from './typed-map';
+export { IpcacheMap, type IpcacheEntry } from './ops/ipcache';
+export { PolicyMap, policyEntryEquals, type PolicyVerdict, type PolicyMapDiff } from './ops/policy';
+export {
+  LoadBalancerMaps,
+  serviceEntries,
+  frontendKey,
+  type Frontend,
+  type ServiceBackend,
+  type ServiceSpec,
+  type ServiceEntries,
+} from './ops/lb';
