@@ -22,3 +22,4 @@ export {
 export { NetworkCommandError, runCommand, type CommandRunner } from './command';
 export { toMonitorEvent, formatMonitorEvent, type MonitorEvent, type MonitorEventType } from './monitor';
 export { summarizePacket, type PacketSummary } from './packet-summary';
+export { policyMapEntries, policyKeyId, type PolicyRule, type PolicyMapEntry } from './policy-map-entries';
