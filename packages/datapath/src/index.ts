@@ -23,3 +23,11 @@ export { NetworkCommandError, runCommand, type CommandRunner } from './command';
 export { toMonitorEvent, formatMonitorEvent, type MonitorEvent, type MonitorEventType } from './monitor';
 export { summarizePacket, type PacketSummary } from './packet-summary';
 export { policyMapEntries, policyKeyId, type PolicyRule, type PolicyMapEntry } from './policy-map-entries';
+export {
+  DatapathManager,
+  type DatapathManagerOptions,
+  type DesiredDatapath,
+  type DesiredEndpoint,
+  type EndpointStatus,
+} from './datapath-manager';
+export { EndpointRegistry, type EndpointRecord } from './endpoint-registry';
