@@ -94,3 +94,10 @@ export function readBtfStructs(objectPath: string): Map<string, CStruct> {
   }
   return structs;
 }
+
+/** Builds test/c/maptool.c (load objects, write Cilium structs from C, the C benchmark loop). */
+export function buildMaptool(): string {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'ciliary-maptool-')), 'maptool');
+  execFileSync('clang', ['-O2', '-Wall', `-I${cDir}`, '-o', out, path.join(cDir, 'maptool.c'), '-lbpf']);
+  return out;
+}
