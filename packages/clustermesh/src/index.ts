@@ -68,3 +68,34 @@ export {
   rfc3339,
 } from './formats/cluster-config';
 export { canonicalIp, parseCidr, hostPort, compareIps } from './ip';
+export {
+  type KvStore,
+  type KvPair,
+  type KvListing,
+  type KvWatch,
+  type KvWatchEvent,
+  type KvWatchHandlers,
+  type KvWrite,
+  type KvStoreStatus,
+  KvStoreError,
+} from './kvstore';
+export { PrefixMirror, type MirrorHandlers, type PrefixMirrorOptions } from './mirror';
+export { KvSync, type DesiredValue, type KvSyncOptions, type KvSyncStatus } from './kv-sync';
+export {
+  type LocalService,
+  type LocalBackend,
+  type LocalServiceTable,
+  type ServicePort,
+  type ServiceAffinity,
+  GLOBAL_ANNOTATIONS,
+  SHARED_ANNOTATIONS,
+  AFFINITY_ANNOTATIONS,
+  SERVICE_NAME_LABEL,
+  CiliumMeshKinds,
+  buildLocalServices,
+  parseService,
+  parseEndpointSlice,
+  serviceId,
+} from './local-services';
+export { type ExportInput, type ExportState, buildExportState, toClusterService } from './export-state';
+export { ClusterExporter, EXPORT_KINDS, type ExporterOptions, type ExporterStatus } from './exporter';

@@ -17,7 +17,10 @@ export interface DesiredValue {
 export interface KvSyncOptions {
   readonly name: string;
   readonly store: KvStore;
-  /** Prefixes this writer owns: keys under them that are not desired get deleted. */
+  /**
+   * What this writer owns: entries ending in `/` are prefixes, others exact
+   * keys. Owned keys that are not desired get deleted.
+   */
   readonly ownedPrefixes: readonly string[];
   readonly clock: Clock;
   readonly logger: Logger;
@@ -203,12 +206,19 @@ export class KvSync {
     this.resyncNeeded = false;
     this.actual.clear();
     for (const listing of listings)
-      for (const pair of listing.pairs) this.actual.set(pair.key, this.ownedValue(pair, session));
+      for (const pair of listing.pairs)
+        if (this.owns(pair.key)) this.actual.set(pair.key, this.ownedValue(pair, session));
     this.dirty.clear();
     for (const [key, value] of this.actual) if (this.desired.get(key)?.value !== value) this.dirty.add(key);
     for (const [key, want] of this.desired) if (this.actual.get(key) !== want.value) this.dirty.add(key);
     this.lastResyncAt = clock.now();
     this.scheduleResync();
+  }
+
+  private owns(key: string): boolean {
+    return this.options.ownedPrefixes.some((owned) =>
+      owned.endsWith('/') ? key.startsWith(owned) : key === owned,
+    );
   }
 
   private ownedValue(pair: KvPair, session: string | undefined): string | typeof FOREIGN {
