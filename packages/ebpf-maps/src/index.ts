@@ -77,3 +77,17 @@ export {
   type ServiceSpec,
   type ServiceEntries,
 } from './ops/lb';
+export { murmur3x64128 } from './maglev/murmur3';
+export {
+  maglevTable,
+  maglevBackendName,
+  maglevSeeds,
+  runLengthEncode,
+  MAGLEV_TABLE_SIZES,
+  DEFAULT_MAGLEV_TABLE_SIZE,
+  DEFAULT_MAGLEV_SEED,
+  type MaglevBackend,
+  type MaglevNaming,
+  type MaglevOptions,
+  type MaglevSeeds,
+} from './maglev/maglev';
