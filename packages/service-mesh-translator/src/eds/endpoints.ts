@@ -111,6 +111,8 @@ export function clusterLoadAssignment(
     clusterName,
     endpoints: [
       {
+        // gRPC's xDS client rejects a locality group without a locality.
+        locality: {},
         lbEndpoints: backends.map((b) => ({
           endpoint: { address: { socketAddress: { address: b.address, portValue: b.port } } },
         })),

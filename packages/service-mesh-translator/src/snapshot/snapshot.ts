@@ -19,6 +19,7 @@ export interface SnapshotResource {
 export class Snapshot {
   private readonly byType: ReadonlyMap<string, ReadonlyMap<string, SnapshotResource>>;
   private readonly versions: ReadonlyMap<string, string>;
+  private readonly resourceVersions = new WeakMap<SnapshotResource, string>();
 
   constructor(
     readonly registry: ResourceTypeRegistry,
@@ -45,6 +46,16 @@ export class Snapshot {
   /** The version of one type's resources; equal versions mean equal contents. */
   version(typeUrl: string): string {
     return this.versions.get(typeUrl) ?? digest([]);
+  }
+
+  /** The version of one resource (a digest of its encoding), for delta xDS. */
+  resourceVersion(resource: SnapshotResource): string {
+    let version = this.resourceVersions.get(resource);
+    if (version === undefined) {
+      version = digest([resource]);
+      this.resourceVersions.set(resource, version);
+    }
+    return version;
   }
 
   /** One type's resources by name, in name order. */
