@@ -62,6 +62,52 @@ export class ApiClient {
   }
 }
 
+/** Reads a newline-delimited JSON stream until the daemon or the caller closes it. */
+export function streamJson<T>(
+  socketPath: string,
+  pathname: string,
+  onValue: (value: T) => void,
+): { done: Promise<void>; close(): void } {
+  let request: http.ClientRequest | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    request = http.get({ socketPath, path: pathname }, (res) => {
+      if ((res.statusCode ?? 0) >= 400) {
+        res.resume();
+        reject(
+          new ApiClientError(`daemon answered ${res.statusCode} for ${pathname}`, socketPath, res.statusCode),
+        );
+        return;
+      }
+      let buffer = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let newline = buffer.indexOf('\n');
+        while (newline >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          if (line.trim()) onValue(JSON.parse(line) as T);
+          newline = buffer.indexOf('\n');
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('close', () => resolve());
+    });
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ECONNRESET') return resolve();
+      reject(
+        new ApiClientError(
+          `cannot reach the daemon: ${err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? `is it running? (no API at ${socketPath})` : err.message}`,
+          socketPath,
+          undefined,
+          { cause: err },
+        ),
+      );
+    });
+  });
+  return { done, close: () => request?.destroy() };
+}
+
 function parseBody(text: string, contentType: string | undefined): unknown {
   if (contentType?.includes('application/json')) {
     try {

@@ -5,6 +5,15 @@ import { errorMessage, type Logger } from '@ciliary/core';
 
 export type ApiHandler = (request: { url: URL; method: string }) => Promise<unknown> | unknown;
 
+/** Writes one JSON document per line to a streaming client. */
+export interface StreamWriter {
+  send(value: unknown): void;
+  /** Registers clean-up for when the client goes away. */
+  onClose(callback: () => void): void;
+}
+
+export type StreamHandler = (request: { url: URL }, writer: StreamWriter) => void;
+
 /** An error a handler throws to answer with a status code other than 500. */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -23,6 +32,7 @@ export class ApiError extends Error {
  */
 export class ApiServer {
   private readonly routes = new Map<string, ApiHandler>();
+  private readonly streams = new Map<string, StreamHandler>();
   private readonly server = http.createServer((req, res) => void this.handle(req, res));
 
   constructor(
@@ -33,6 +43,14 @@ export class ApiServer {
   /** Registers `GET path`; the handler's return value is sent as JSON. */
   get(pathname: string, handler: ApiHandler): void {
     this.routes.set(`GET ${pathname}`, handler);
+  }
+
+  /**
+   * Registers a streaming `GET path`: newline-delimited JSON for as long as the
+   * client stays connected (`ciliary monitor` reads notifications this way).
+   */
+  stream(pathname: string, handler: StreamHandler): void {
+    this.streams.set(pathname, handler);
   }
 
   async listen(): Promise<void> {
@@ -54,10 +72,41 @@ export class ApiServer {
     await fs.rm(this.socketPath, { force: true });
   }
 
+  /** `GET /v1/endpoint/` routes answer every path below them (e.g. `/v1/endpoint/42`). */
+  private prefixRoute(method: string, pathname: string): ApiHandler | undefined {
+    for (const [route, handler] of this.routes) {
+      if (route.endsWith('/') && `${method} ${pathname}`.startsWith(route)) return handler;
+    }
+    return undefined;
+  }
+
+  private startStream(
+    handler: StreamHandler,
+    url: URL,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+  ): void {
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.flushHeaders();
+    const closers: Array<() => void> = [];
+    req.on('close', () => closers.splice(0).forEach((close) => close()));
+    try {
+      handler(
+        { url },
+        { send: (value) => res.write(`${JSON.stringify(value)}\n`), onClose: (cb) => closers.push(cb) },
+      );
+    } catch (err) {
+      res.end(`${JSON.stringify({ error: errorMessage(err) })}\n`);
+      closers.splice(0).forEach((close) => close());
+    }
+  }
+
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
-    const handler = this.routes.get(`${method} ${url.pathname}`);
+    const stream = method === 'GET' ? this.streams.get(url.pathname) : undefined;
+    if (stream) return this.startStream(stream, url, req, res);
+    const handler = this.routes.get(`${method} ${url.pathname}`) ?? this.prefixRoute(method, url.pathname);
     if (!handler) return send(res, 404, { error: `no route for ${method} ${url.pathname}` });
     try {
       const body = await handler({ url, method });

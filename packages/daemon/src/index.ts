@@ -6,8 +6,8 @@ export {
   type RunningDaemon,
 } from './daemon';
 export { type DaemonConfig, DEFAULT_STATE_DIR, DEFAULT_MANIFESTS } from './config';
-export { ApiClient, ApiClientError } from './api-client';
-export { ApiServer, ApiError, type ApiHandler } from './api-server';
+export { ApiClient, ApiClientError, streamJson } from './api-client';
+export { ApiServer, ApiError, type ApiHandler, type StreamHandler, type StreamWriter } from './api-server';
 export { MetricsServer, parseListenAddress } from './metrics';
 export { createLogger, type LogFormat, type LogLevel } from './logging';
 export type { DaemonContext, Subsystem, SubsystemStatus, HealthState } from './subsystem';

@@ -8,6 +8,8 @@ import { waitFor } from '@ciliary/testing';
 import {
   ApiClient,
   ApiClientError,
+  ApiServer,
+  streamJson,
   startDaemon,
   type DaemonConfig,
   type DaemonStatus,
@@ -161,5 +163,34 @@ describe('startDaemon', () => {
     await waitFor(
       async () => (await stat(path.join(dir, 'state', 'test.sock')).catch(() => undefined)) === undefined,
     );
+  });
+});
+
+describe('ApiServer streams and prefix routes', () => {
+  test('streams newline-delimited JSON until the client closes, and routes by prefix', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ciliary-stream-'));
+    const socket = path.join(dir, 'api.sock');
+    const server = new ApiServer(socket, silentLogger());
+    let closed = false;
+    server.stream('/v1/ticks', (_req, writer) => {
+      writer.send({ n: 1 });
+      writer.send({ n: 2 });
+      writer.onClose(() => (closed = true));
+    });
+    server.get('/v1/item/', ({ url }) => ({ id: url.pathname.split('/').pop() }));
+    await server.listen();
+    try {
+      expect(await new ApiClient(socket).get('/v1/item/42')).toEqual({ id: '42' });
+      const seen: unknown[] = [];
+      const stream = streamJson(socket, '/v1/ticks', (v) => seen.push(v));
+      await waitFor(() => seen.length === 2, { description: 'two streamed values' });
+      expect(seen).toEqual([{ n: 1 }, { n: 2 }]);
+      stream.close();
+      await stream.done;
+      await waitFor(() => closed, { description: 'the server to see the client go' });
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
