@@ -1,0 +1,179 @@
+import { describe, expect, test } from '@jest/globals';
+import { TetragonCodec } from './codec';
+import { ALL_LINES, EXEC_POD, EXIT_STATUS, KPROBE_FILE_PERMISSION, KPROBE_READ } from '../test/fixtures';
+import type { GetEventsResponse } from './model/types.generated';
+
+const codec = new TetragonCodec();
+
+function parse(text: string, strict = false): GetEventsResponse {
+  const r = codec.parseEvent(text, { discardUnknown: !strict });
+  if (!r.ok) throw new Error(r.issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
+  return r.value;
+}
+
+/** Go's protojson may put a space after ':' and ',' (it randomises this per binary). */
+function goSpacing(line: string): string {
+  return JSON.stringify(JSON.parse(line)).replace(/([^\\]":|,)(?=["{[\dtf-])/g, '$1 ');
+}
+
+describe('JSON as Tetragon exports it', () => {
+  test.each(Object.entries(ALL_LINES))('%s: parse then write gives the same line', (_name, line) => {
+    expect(codec.stringifyEvent(parse(line, true))).toBe(line);
+  });
+
+  test.each(Object.entries(ALL_LINES))('%s: any whitespace reads the same', (_name, line) => {
+    expect(codec.stringifyEvent(parse(goSpacing(line)))).toBe(line);
+    expect(codec.stringifyEvent(parse(JSON.stringify(JSON.parse(line), null, 2)))).toBe(line);
+  });
+
+  test('lowerCamel keys read as proto names', () => {
+    const camel =
+      '{"processKprobe":{"process":{"execId":"eA==","pid":7,"startTime":"2024-04-14T02:18:14.100Z"},"functionName":"__x64_sys_read","args":[{"fileArg":{"path":"/x"}},{"sizeArg":"9"}],"policyName":"p","returnAction":"KPROBE_ACTION_POST"},"nodeName":"n"}';
+    expect(codec.stringifyEvent(parse(camel, true))).toBe(
+      '{"process_kprobe":{"process":{"exec_id":"eA==","pid":7,"start_time":"2024-04-14T02:18:14.100Z"},"function_name":"__x64_sys_read","args":[{"file_arg":{"path":"/x"}},{"size_arg":"9"}],"policy_name":"p","return_action":"KPROBE_ACTION_POST"},"node_name":"n"}',
+    );
+  });
+
+  test('zero scalars disappear, wrappers and oneof members keep their zero', () => {
+    const text =
+      '{"process_exit":{"process":{"pid":0,"uid":0,"binary":"","refcnt":0,"in_init_tree":false},"signal":"","status":0},"node_name":""}';
+    expect(codec.stringifyEvent(parse(text))).toBe(
+      '{"process_exit":{"process":{"pid":0,"uid":0,"in_init_tree":false}}}',
+    );
+    const ret =
+      '{"process_kprobe":{"return":{"int_arg":0},"args":[{"bpf_cmd_arg":"BPF_MAP_CREATE"},{"string_arg":""}]}}';
+    expect(codec.stringifyEvent(parse(ret))).toBe(
+      '{"process_kprobe":{"args":[{"bpf_cmd_arg":"BPF_MAP_CREATE"},{"string_arg":""}],"return":{"int_arg":0}}}',
+    );
+  });
+
+  test('64-bit integers are written as strings whether read as numbers or strings', () => {
+    const text =
+      '{"process_kprobe":{"args":[{"size_arg":65536},{"long_arg":"-5"},{"truncated_bytes_arg":{"orig_size":"00012"}}]}}';
+    expect(codec.stringifyEvent(parse(text))).toBe(
+      '{"process_kprobe":{"args":[{"size_arg":"65536"},{"long_arg":"-5"},{"truncated_bytes_arg":{"orig_size":"12"}}]}}',
+    );
+  });
+
+  test('timestamps are written in UTC with 0, 3, 6 or 9 fraction digits', () => {
+    const cases: Array<[string, string]> = [
+      ['2022-02-01T18:01:56.410000Z', '2022-02-01T18:01:56.410Z'],
+      ['2022-02-01T18:01:56.000Z', '2022-02-01T18:01:56Z'],
+      ['2022-02-01T19:01:56.5+01:00', '2022-02-01T18:01:56.500Z'],
+      ['2022-02-01T18:01:56.1234Z', '2022-02-01T18:01:56.123400Z'],
+      ['2022-02-01T18:01:56.123456789Z', '2022-02-01T18:01:56.123456789Z'],
+    ];
+    for (const [input, output] of cases) {
+      expect(codec.stringifyEvent(parse(`{"time":"${input}"}`))).toBe(`{"time":"${output}"}`);
+    }
+  });
+
+  test('enums are written by name, also when read by number', () => {
+    expect(codec.stringifyEvent(parse('{"process_kprobe":{"action":3,"return_action":0}}'))).toBe(
+      '{"process_kprobe":{"action":"KPROBE_ACTION_SIGKILL"}}',
+    );
+    expect(
+      codec.stringifyEvent(parse('{"process_exec":{"process":{"cap":{"effective":[0,"DAC_OVERRIDE",21]}}}}')),
+    ).toBe('{"process_exec":{"process":{"cap":{"effective":["CAP_CHOWN","DAC_OVERRIDE","CAP_SYS_ADMIN"]}}}}');
+  });
+
+  test('bytes are written as padded standard base64, URL-safe and unpadded input accepted', () => {
+    expect(codec.stringifyEvent(parse('{"process_loader":{"buildid":"-_8"}}'))).toBe(
+      '{"process_loader":{"buildid":"+/8="}}',
+    );
+  });
+
+  test('map keys are written sorted, as Go does', () => {
+    expect(codec.stringifyEvent(parse('{"node_labels":{"zone":"a","arch":"amd64"}}'))).toBe(
+      '{"node_labels":{"arch":"amd64","zone":"a"}}',
+    );
+  });
+
+  test('strings are escaped as protojson does, U+2028 included', () => {
+    const event = parse('{"process_exec":{"process":{"arguments":"a\\"b\\\\c\\n\\u0001\\u2028<>&"}}}');
+    expect(event.process_exec?.process?.arguments).toBe('a"b\\c\n\u0001\u2028<>&');
+    expect(codec.stringifyEvent(event)).toBe(
+      '{"process_exec":{"process":{"arguments":"a\\"b\\\\c\\n\\u0001\\u2028<>&"}}}',
+    );
+  });
+
+  test('every problem is reported with its path and the document', () => {
+    const r = codec.parseEvent(
+      '{"process_exec":{"process":{"pid":-1,"binary":5,"start_time":"yesterday"}},"bogus":1,"test":{},"time":"2024-02-30T00:00:00Z"}',
+      { document: 'export.log:3', discardUnknown: false },
+    );
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues).toEqual([
+      {
+        document: 'export.log:3',
+        path: '/process_exec/process/pid',
+        message: 'expected an unsigned 32-bit integer',
+      },
+      { document: 'export.log:3', path: '/process_exec/process/binary', message: 'expected a string' },
+      {
+        document: 'export.log:3',
+        path: '/process_exec/process/start_time',
+        message: 'expected an RFC 3339 timestamp such as "2024-04-14T02:18:14.376304204Z"',
+      },
+      {
+        document: 'export.log:3',
+        path: '/bogus',
+        message: 'unknown field "bogus" of tetragon.GetEventsResponse',
+      },
+      {
+        document: 'export.log:3',
+        path: '/time',
+        message: 'expected an RFC 3339 timestamp such as "2024-04-14T02:18:14.376304204Z"',
+      },
+      { document: 'export.log:3', path: '/test', message: 'oneof "event" already has "process_exec" set' },
+    ]);
+  });
+
+  test('unknown fields are dropped by default, as tetra does for stdin', () => {
+    expect(
+      codec.stringifyEvent(
+        parse('{"process_exec":{"process":{"pid":1,"future_field":{"x":1}}},"node_name":"n"}'),
+      ),
+    ).toBe('{"process_exec":{"process":{"pid":1}},"node_name":"n"}');
+  });
+
+  test('invalid JSON and non-objects are reported, not thrown', () => {
+    const bad = codec.parseEvent('{"process_exec":', { document: 'f:1' });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.issues[0]?.message).toMatch(/^invalid JSON/);
+    const list = codec.parseEvent('[1,2]');
+    expect(list.ok).toBe(false);
+  });
+
+  test('the same key given as snake_case and lowerCamel is an error', () => {
+    const r = codec.parseEvent('{"node_name":"a","nodeName":"b"}');
+    expect(r.ok).toBe(false);
+  });
+});
+
+describe('protobuf binary', () => {
+  test.each([EXEC_POD, EXIT_STATUS, KPROBE_FILE_PERMISSION, KPROBE_READ])(
+    'round trip keeps the event',
+    (line) => {
+      const event = parse(line);
+      const bytes = codec.encode('tetragon.GetEventsResponse', event);
+      expect(codec.stringifyEvent(codec.decode('tetragon.GetEventsResponse', bytes))).toBe(line);
+    },
+  );
+
+  test('field numbers are Tetragon’s: node_name is field 1000, process_exit field 5', () => {
+    const bytes = codec.encode('tetragon.GetEventsResponse', { node_name: 'n', process_exit: {} });
+    // process_exit: tag (5 << 3 | 2) = 42, length 0; node_name: tag 1000 << 3 | 2 = 8002 as varint c2 3e.
+    expect(Buffer.from(bytes).toString('hex')).toBe('2a00c23e016e');
+  });
+
+  test('wrappers with zero values survive the wire', () => {
+    const event = parse('{"process_exec":{"process":{"uid":0,"pid":0}}}');
+    const back = codec.decode<GetEventsResponse>(
+      'tetragon.GetEventsResponse',
+      codec.encode('tetragon.GetEventsResponse', event),
+    );
+    expect(back.process_exec?.process).toEqual({ pid: 0, uid: 0 });
+  });
+});

@@ -1,0 +1,361 @@
+import type {
+  GetEventsResponse,
+  KprobeArgument,
+  Process,
+  ProcessKprobe,
+  ProcessLsm,
+  ProcessTracepoint,
+} from '../model/types.generated';
+import { canonicalTimestamp } from '../json/well-known';
+import { palette, type Palette } from './colors';
+import { rawSyscallEnter } from './syscall-names';
+
+export interface CompactOptions {
+  /** Colours as `--color always`; off by default (`--color never`). */
+  readonly color?: boolean;
+  /** Prefix each line with the event time, as `--timestamps`. */
+  readonly timestamps?: boolean;
+  /** Print kernel and user stack traces after kprobe events (tetra's default: on). */
+  readonly stackTraces?: boolean;
+  /** Print the IMA hash after LSM events (tetra's default: on). */
+  readonly imaHash?: boolean;
+}
+
+/** Events the compact format has no line for (tetra reports "unknown event type" and moves on). */
+export class CompactFormatError extends Error {
+  override readonly name = 'CompactFormatError';
+}
+
+const CAPS_COLUMN = 120;
+const CAP_SYS_ADMIN = 21;
+const SYSCALL_PREFIXES = ['__x64_', '__arm64_'];
+
+/** The clone flags `tetra` names in setns events. */
+const NAMESPACE_FLAGS: ReadonlyMap<number, string> = new Map([
+  [0, 'any'],
+  [0x2000000, 'cgroup'],
+  [0x8000000, 'ipc'],
+  [0x40000000, 'net'],
+  [0x20000, 'mnt'],
+  [0x20000000, 'pid'],
+  [0x80, 'time'],
+  [0x10000000, 'user'],
+  [0x4000000, 'uts'],
+]);
+
+/**
+ * Renders events in the format of `tetra getevents -o compact`, character for character:
+ * `<emoji> <label padded to 7> <namespace/pod or node> <binary> <details>`.
+ */
+export class CompactEncoder {
+  private readonly c: Palette;
+
+  constructor(private readonly options: CompactOptions = {}) {
+    this.c = palette(options.color ?? false);
+  }
+
+  /** The full output for one event, newline-terminated, with the stack trace and IMA lines. */
+  encode(event: GetEventsResponse): string {
+    let line = this.eventToString(event);
+    if (this.options.timestamps) line = `${timestampOf(event)} ${line}`;
+    let out = `${line}\n`;
+    if (this.options.stackTraces ?? true) out += this.stackTrace(event);
+    if (this.options.imaHash ?? true) out += this.imaHash(event);
+    return out;
+  }
+
+  /** The one-line summary; throws CompactFormatError for events tetra cannot print. */
+  eventToString(event: GetEventsResponse): string {
+    const node = event.node_name ?? '';
+    const c = this.c;
+    if (event.test) return 'TEST EVENT';
+    if (event.process_exec) {
+      const process = requireProcess(event.process_exec.process);
+      const [info, caps] = this.processInfo(node, process);
+      return capTrailer(`${c.blue(label('🚀', 'process'))} ${info} ${c.cyan(process.arguments ?? '')}`, caps);
+    }
+    if (event.process_exit) {
+      const exit = event.process_exit;
+      const process = requireProcess(exit.process);
+      const [info, caps] = this.processInfo(node, process);
+      const status = exit.signal ? exit.signal : String(exit.status ?? 0);
+      return capTrailer(
+        `${c.blue(label('💥', 'exit'))} ${info} ${c.cyan(process.arguments ?? '')} ${c.red(status)}`,
+        caps,
+      );
+    }
+    if (event.process_throttle) {
+      const throttle = event.process_throttle;
+      let type = '';
+      if (throttle.type === 'THROTTLE_START') type = c.red('START');
+      else if (throttle.type === 'THROTTLE_STOP') type = c.green('STOP ');
+      return `${c.red(label('🧬', 'throttle'))} ${type} ${throttle.cgroup ?? ''}`;
+    }
+    if (event.process_loader) {
+      const loader = event.process_loader;
+      const [info, caps] = this.processInfo(node, requireProcess(loader.process));
+      const buildId = loader.buildid ? `${Buffer.from(loader.buildid, 'base64').toString('hex')} ` : '';
+      return capTrailer(
+        `${c.blue(label('🧬', 'loader'))} ${info} ${buildId}${c.yellow(loader.path ?? '')}`,
+        caps,
+      );
+    }
+    if (event.process_kprobe) return this.kprobe(node, event.process_kprobe);
+    if (event.process_tracepoint) return this.tracepoint(node, event.process_tracepoint);
+    if (event.process_uprobe) {
+      const uprobe = event.process_uprobe;
+      const [info, caps] = this.processInfo(node, requireProcess(uprobe.process));
+      return capTrailer(
+        `${c.blue(label('🕵️', 'uprobe'))} ${info} ${uprobe.path ?? ''} ${uprobe.symbol ?? ''}`,
+        caps,
+      );
+    }
+    if (event.process_lsm) {
+      const lsm = event.process_lsm;
+      const [info, caps] = this.processInfo(node, requireProcess(lsm.process));
+      return capTrailer(`${c.blue(label('🔒', 'LSM'))} ${info} ${lsm.function_name ?? ''}`, caps);
+    }
+    if (event.process_usdt) {
+      const usdt = event.process_usdt;
+      const [info, caps] = this.processInfo(node, requireProcess(usdt.process));
+      const details = `${usdt.path ?? ''} ${usdt.provider ?? ''} ${usdt.name ?? ''}`;
+      return capTrailer(`${c.blue(label('🕵️', 'usdt'))} ${info} ${details}`, caps);
+    }
+    throw new CompactFormatError('unknown event type');
+  }
+
+  private processInfo(node: string, process: Process): [string, string] {
+    const source = process.pod ? `${process.pod.namespace ?? ''}/${process.pod.name ?? ''}` : node;
+    return [
+      `${this.c.green(source)} ${this.c.magenta(process.binary ?? '')}`,
+      this.c.magenta(capsOf(process)),
+    ];
+  }
+
+  private kprobe(node: string, kprobe: ProcessKprobe): string {
+    const [info, caps] = this.processInfo(node, requireProcess(kprobe.process));
+    const c = this.c;
+    const args = kprobe.args ?? [];
+    const fn = kprobe.function_name ?? '';
+    const line = (emoji: string, name: string, ...details: string[]): string =>
+      capTrailer([c.blue(label(emoji, name)), info, ...details].join(' '), caps);
+    switch (cutSyscallPrefix(fn)) {
+      case 'sys_write':
+      case 'sys_read': {
+        const write = cutSyscallPrefix(fn) === 'sys_write';
+        const file = args[0]?.file_arg ? c.cyan(args[0].file_arg.path ?? '') : '';
+        const bytes = args.length > 2 ? c.cyan(`${args[2]?.size_arg ?? '0'} bytes`) : '';
+        return write ? line('📝', 'write', file, bytes) : line('📚', 'read', file, bytes);
+      }
+      case 'fd_install':
+        return line('📬', 'open', args[1]?.file_arg ? c.cyan(args[1].file_arg.path ?? '') : '');
+      case 'sys_openat':
+        return line('📬️', 'openat', args.length > 1 ? c.cyan(args[1]?.string_arg ?? '') : '');
+      case 'sys_open':
+        return line('📬️', 'open', args.length > 1 ? c.cyan(args[1]?.string_arg ?? '') : '');
+      case 'sys_close':
+        return line('📪', 'close', args[0]?.file_arg ? c.cyan(args[0].file_arg.path ?? '') : '');
+      case 'sys_mount':
+        return line('💾', 'mount', ...this.twoStrings(args));
+      case 'sys_setuid':
+        return line('🔑', 'setuid', args.length > 0 ? c.cyan(String(args[0]?.int_arg ?? 0)) : '');
+      case 'sys_clock_settime':
+        return line('⏰', 'clock_settime');
+      case 'sys_pivot_root':
+        return line('💾', 'pivot_root', ...this.twoStrings(args));
+      case 'proc_exec_connector':
+        return line('🔧', 'proc_exec_connector');
+      case 'sys_setns':
+        return line('🔧', 'setns', args.length > 1 ? (NAMESPACE_FLAGS.get(args[1]?.int_arg ?? 0) ?? '') : '');
+      case 'tcp_connect':
+        return line('🔌', 'connect', this.sock(args));
+      case 'tcp_close':
+        return line('🧹', 'close', this.sock(args));
+      case 'tcp_sendmsg':
+        return line('📤', 'sendmsg', this.sock(args), `bytes ${args[1]?.int_arg ?? 0}`);
+      case 'bpf_check': {
+        const attr = args[0]?.bpf_attr_arg ?? {};
+        const text =
+          args.length > 0
+            ? c.cyan(`${attr.ProgType ?? ''} ${attr.ProgName ?? ''} instruction count ${attr.InsnCnt ?? 0}`)
+            : '';
+        return line('🐝', 'bpf_load', text);
+      }
+      case 'security_perf_event_alloc': {
+        const perf = args[0]?.perf_event_arg ?? {};
+        return line(
+          '🐝',
+          'perf_event_alloc',
+          args.length > 0 ? c.cyan(`${perf.Type ?? ''} ${perf.KprobeFunc ?? ''}`) : '',
+        );
+      }
+      case 'security_bpf_map_alloc':
+      case 'security_bpf_map_create': {
+        const map = args[0]?.bpf_map_arg ?? {};
+        const text = `${map.MapType ?? ''} ${map.MapName ?? ''} key size ${map.KeySize ?? 0} value size ${map.ValueSize ?? 0} max entries ${map.MaxEntries ?? 0}`;
+        return line('🗺', 'bpf_map_create', args.length > 0 ? c.cyan(text) : '');
+      }
+      case 'security_file_permission':
+        return this.filePermission(kprobe, line);
+      case 'security_mmap_file':
+        return this.mmapFile(kprobe, line);
+      case 'security_path_truncate':
+        if (args.length === 0) return line('❓', 'security_path_truncate', '');
+        return line('📝', 'truncate', c.cyan(args[0]?.path_arg?.path ?? ''));
+      case 'security_file_truncate':
+        if (args.length === 0) return line('❓', 'security_file_truncate', '');
+        return line('📝', 'truncate', c.cyan(args[0]?.file_arg?.path ?? ''));
+      default:
+        return line('❓', 'syscall', fn);
+    }
+  }
+
+  private twoStrings(args: KprobeArgument[]): [string, string] {
+    return [
+      args.length > 0 ? this.c.cyan(args[0]?.string_arg ?? '') : '',
+      args.length > 1 ? this.c.cyan(args[1]?.string_arg ?? '') : '',
+    ];
+  }
+
+  private sock(args: KprobeArgument[]): string {
+    if (args.length === 0) return '';
+    const s = args[0]?.sock_arg ?? {};
+    return this.c.cyan(`tcp ${s.saddr ?? ''}:${s.sport ?? 0} -> ${s.daddr ?? ''}:${s.dport ?? 0}`);
+  }
+
+  private filePermission(
+    kprobe: ProcessKprobe,
+    line: (e: string, n: string, ...d: string[]) => string,
+  ): string {
+    const args = kprobe.args ?? [];
+    if (args.length < 2) return line('❓', 'security_file_permission', '');
+    const path = this.c.cyan(args[0]?.file_arg?.path ?? '');
+    const mask = args[1]?.int_arg ?? 0;
+    if (mask === 0x02) return line('📝', 'write', path);
+    if (mask === 0x04) return line('📚', 'read', path);
+    return line('❓', 'security_file_permission', path);
+  }
+
+  private mmapFile(kprobe: ProcessKprobe, line: (e: string, n: string, ...d: string[]) => string): string {
+    const args = kprobe.args ?? [];
+    if (args.length < 2) return line('❓', 'security_mmap_file', '');
+    const prot = args[1]?.uint_arg ?? 0;
+    const tag = `mmap-${prot & 1 ? 'r' : ''}${prot & 2 ? 'w' : ''}${prot & 4 ? 'x' : ''}`;
+    return line('📝', tag, this.c.cyan(args[0]?.file_arg?.path ?? ''));
+  }
+
+  private tracepoint(node: string, tp: ProcessTracepoint): string {
+    const [info, caps] = this.processInfo(node, requireProcess(tp.process));
+    const subsys = tp.subsys ?? '';
+    const event = tp.event ?? '';
+    if (`${subsys}/${event}` === 'raw_syscalls/sys_enter') {
+      return capTrailer(`${this.c.blue(label('☎ ', 'syscall'))} ${info} ${rawSyscallEnter(tp)}`, caps);
+    }
+    return capTrailer(`${this.c.blue(label('⁉️', 'tracepoint'))} ${info} ${subsys} ${event}`, caps);
+  }
+
+  /** Kernel and user stack traces of kprobe events, in tetra's layout. */
+  stackTrace(event: GetEventsResponse): string {
+    const kprobe = event.process_kprobe;
+    if (!kprobe) return '';
+    const c = this.c;
+    let out = '';
+    if (kprobe.kernel_stack_trace?.length) {
+      out += 'Kernel:\n';
+      for (const st of kprobe.kernel_stack_trace) {
+        out += `${c.green(`   0x${hex(st.address)}:`)}${c.blue(` ${st.symbol ?? ''}`)}+${c.yellow(`0x${hex(st.offset)}\n`)}`;
+      }
+    }
+    if (kprobe.user_stack_trace?.length) {
+      out += 'User:\n';
+      for (const st of kprobe.user_stack_trace) {
+        out += c.green(`   0x${hex(st.address)}:`);
+        if (st.symbol) out += c.blue(` ${st.symbol}`);
+        out += c.yellow(` (${st.module ?? ''}+0x${hex(st.offset)})\n`);
+      }
+    }
+    return out;
+  }
+
+  /** The IMA hash of LSM events with the file it belongs to. */
+  imaHash(event: GetEventsResponse): string {
+    const lsm = event.process_lsm;
+    if (!lsm?.ima_hash) return '';
+    const path = imaPath(lsm);
+    return path ? `${this.c.green(`   ${path}`)}${this.c.blue(` ${lsm.ima_hash}\n`)}` : '';
+  }
+}
+
+const BINPRM_HOOKS = new Set([
+  'bprm_check_security',
+  'bprm_committed_creds',
+  'bprm_committing_creds',
+  'bprm_creds_for_exec',
+  'bprm_creds_from_file',
+]);
+const FILE_HOOKS = new Set([
+  'file_ioctl',
+  'file_lock',
+  'file_open',
+  'file_post_open',
+  'file_receive',
+  'mmap_file',
+]);
+
+function imaPath(lsm: ProcessLsm): string {
+  const fn = lsm.function_name ?? '';
+  const first = lsm.args?.[0];
+  if (BINPRM_HOOKS.has(fn)) return first?.linux_binprm_arg?.path ?? '';
+  if (FILE_HOOKS.has(fn)) return first?.file_arg?.path ?? '';
+  return '';
+}
+
+function hex(value: string | undefined): string {
+  return BigInt(value ?? '0').toString(16);
+}
+
+function requireProcess(process: Process | undefined): Process {
+  if (!process) throw new CompactFormatError('process field is not set');
+  return process;
+}
+
+/** `<emoji> <name padded to 7 characters>`, as Go's `%-7s`. */
+function label(emoji: string, name: string): string {
+  return `${emoji} ${name.padEnd(7)}`;
+}
+
+function cutSyscallPrefix(fn: string): string {
+  for (const prefix of SYSCALL_PREFIXES) if (fn.startsWith(prefix)) return fn.slice(prefix.length);
+  return fn;
+}
+
+/**
+ * Tetra's quirk, kept on purpose: it walks the effective set's indices, not its values, so the
+ * marker appears when the set has more than 21 entries rather than when CAP_SYS_ADMIN is in it.
+ */
+function capsOf(process: Process): string {
+  const effective = process.cap?.effective;
+  return effective && effective.length > CAP_SYS_ADMIN ? '🛑 CAP_SYS_ADMIN' : '';
+}
+
+/**
+ * Go's `fmt.Sprintf("%s %*s", str, 120-len(str), caps)`: the width is computed from the line's
+ * UTF-8 byte length, while fmt pads by counting runes.
+ */
+function capTrailer(line: string, caps: string): string {
+  if (caps.length === 0) return line;
+  const bytes = Buffer.byteLength(line, 'utf8');
+  const width = bytes < CAPS_COLUMN ? CAPS_COLUMN - bytes : 0;
+  const runes = [...caps].length;
+  return `${line} ${' '.repeat(Math.max(0, width - runes))}${caps}`;
+}
+
+/** The `--timestamps` prefix: UTC with nine fraction digits; events without time print the epoch. */
+function timestampOf(event: GetEventsResponse): string {
+  const text = event.time ? canonicalTimestamp(event.time) : undefined;
+  if (!text) return '1970-01-01T00:00:00.000000000Z';
+  const dot = text.indexOf('.');
+  const base = dot === -1 ? text.slice(0, -1) : text.slice(0, dot);
+  const fraction = dot === -1 ? '' : text.slice(dot + 1, -1);
+  return `${base}.${fraction.padEnd(9, '0')}Z`;
+}

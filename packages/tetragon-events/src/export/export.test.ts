@@ -1,0 +1,217 @@
+import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FakeClock } from '@ciliary/core/testing';
+import { TetragonCodec } from '../codec';
+import { compileEventFilter } from '../filters/filter';
+import type { GetEventsResponse } from '../model/types.generated';
+import { EXEC_HOST, EXEC_POD, EXIT_SIGNAL, KPROBE_READ } from '../../test/fixtures';
+import { JsonExporter } from './exporter';
+import { followFile } from './follow';
+import { EventLineDecoder, type LineProblem } from './line-decoder';
+import { RotatingFile } from './rotating-file';
+
+const codec = new TetragonCodec();
+
+function decodeAll(chunks: Array<string | Buffer>): {
+  events: Array<[number, GetEventsResponse]>;
+  problems: LineProblem[];
+} {
+  const events: Array<[number, GetEventsResponse]> = [];
+  const problems: LineProblem[] = [];
+  const decoder = new EventLineDecoder(codec, {
+    document: 'export.log',
+    onEvent: (e, line) => events.push([line, e]),
+    onProblem: (p) => problems.push(p),
+  });
+  for (const c of chunks) decoder.push(c);
+  decoder.end();
+  return { events, problems };
+}
+
+describe('line decoder', () => {
+  test('a bad line is reported with its number and skipped; nothing after it is lost', () => {
+    const text = [
+      EXEC_POD,
+      '{"process_exec":',
+      '',
+      'not json',
+      EXEC_HOST,
+      '{"process_exec":{"process":{"pid":"x"}}}',
+      EXIT_SIGNAL,
+    ].join('\n');
+    const { events, problems } = decodeAll([text]);
+    expect(events.map(([line]) => line)).toEqual([1, 5, 7]);
+    expect(problems.map((p) => p.line)).toEqual([2, 4, 6]);
+    expect(problems[2]?.issues[0]).toEqual({
+      document: 'export.log:6',
+      path: '/process_exec/process/pid',
+      message: 'expected an unsigned 32-bit integer',
+    });
+  });
+
+  test('lines split across chunks, multi-byte characters split across buffers, CRLF and no final newline', () => {
+    const line = '{"process_exec":{"process":{"binary":"/bin/é☃"}},"node_name":"n"}';
+    const bytes = Buffer.from(`${line}\r\n${line}`);
+    const chunks = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+    const { events, problems } = decodeAll(chunks);
+    expect(problems).toEqual([]);
+    expect(events.map(([, e]) => e.process_exec?.process?.binary)).toEqual(['/bin/é☃', '/bin/é☃']);
+  });
+});
+
+describe('rotating export file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tetragon-export-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('rotates by size to timestamped backups and keeps only max-backups', async () => {
+    const clock = new FakeClock(Date.UTC(2024, 3, 14, 2, 18, 14, 100));
+    const filename = path.join(dir, 'tetragon.log');
+    const file = new RotatingFile({ filename, clock, maxSizeBytes: 100, maxBackups: 2 });
+    const line = `${'x'.repeat(39)}\n`; // 40 bytes: two lines fit, the third rotates
+    for (let i = 0; i < 7; i++) {
+      file.write(line);
+      await clock.advance(1000);
+    }
+    file.close();
+    expect(fs.readFileSync(filename, 'utf8')).toBe(line);
+    const backups = file.backups().map((b) => path.basename(b));
+    expect(backups).toEqual(['tetragon-2024-04-14T02-18-20.100.log', 'tetragon-2024-04-14T02-18-18.100.log']);
+    expect(fs.readdirSync(dir)).toHaveLength(3);
+  });
+
+  test('appends to an existing file and refuses writes larger than the limit', () => {
+    const clock = new FakeClock(0);
+    const filename = path.join(dir, 'sub', 'events.json');
+    const first = new RotatingFile({ filename, clock, maxSizeBytes: 1000 });
+    first.write('a\n');
+    first.close();
+    const second = new RotatingFile({ filename, clock, maxSizeBytes: 1000 });
+    second.write('b\n');
+    second.close();
+    expect(fs.readFileSync(filename, 'utf8')).toBe('a\nb\n');
+    expect(() => second.write('x'.repeat(1001))).toThrow('exceeds the maximum file size');
+  });
+
+  test('compressed backups', () => {
+    const clock = new FakeClock(0);
+    const filename = path.join(dir, 'tetragon.log');
+    const file = new RotatingFile({ filename, clock, maxSizeBytes: 10, compress: true });
+    file.write('123456789\n');
+    file.write('abc\n');
+    file.close();
+    expect(fs.readdirSync(dir).sort()).toEqual(['tetragon-1970-01-01T00-00-00.000.log.gz', 'tetragon.log']);
+  });
+});
+
+describe('JSON exporter', () => {
+  test('writes what passes the lists, as Tetragon’s protojson lines', () => {
+    const lines: string[] = [];
+    const filter = compileEventFilter({ deny_list: [{ namespace: [''] }] });
+    if (!filter.ok) throw new Error();
+    const exporter = new JsonExporter({
+      codec,
+      write: (l) => lines.push(l),
+      clock: new FakeClock(),
+      nodeName: 'n',
+      filter: filter.value,
+    });
+    for (const line of [EXEC_POD, EXEC_HOST, KPROBE_READ]) {
+      const r = codec.parseEvent(line);
+      if (r.ok) exporter.export(r.value);
+    }
+    expect(lines).toEqual([`${EXEC_POD}\n`, `${KPROBE_READ}\n`]);
+    expect(exporter.stats()).toEqual({ exported: 2, filtered: 1, rateLimited: 0 });
+  });
+
+  test('the rate limit drops events and reports them once a minute as RATE_LIMIT_INFO', async () => {
+    const clock = new FakeClock(Date.UTC(2024, 0, 1));
+    const lines: string[] = [];
+    const exporter = new JsonExporter({
+      codec,
+      write: (l) => lines.push(l),
+      clock,
+      nodeName: 'node-a',
+      rateLimitPerMinute: 3,
+    });
+    const event: GetEventsResponse = { process_exec: { process: { pid: 1 } } };
+    for (let i = 0; i < 5; i++) exporter.export(event);
+    expect(lines).toHaveLength(3);
+    await clock.advance(60_000);
+    expect(lines[3]).toBe(
+      '{"rate_limit_info":{"number_of_dropped_process_events":"2"},"node_name":"node-a","time":"2024-01-01T00:01:00Z"}\n',
+    );
+    // The bucket has refilled.
+    for (let i = 0; i < 3; i++) exporter.export(event);
+    expect(exporter.stats()).toEqual({ exported: 6, filtered: 0, rateLimited: 2 });
+    exporter.close();
+  });
+
+  test('a zero rate limit disables export', () => {
+    const lines: string[] = [];
+    const exporter = new JsonExporter({
+      codec,
+      write: (l) => lines.push(l),
+      clock: new FakeClock(),
+      nodeName: 'n',
+      rateLimitPerMinute: 0,
+    });
+    exporter.export({ test: {} });
+    exporter.close();
+    expect(lines).toEqual([
+      '{"rate_limit_info":{"number_of_dropped_process_events":"1"},"node_name":"n","time":"1970-01-01T00:00:00Z"}\n',
+    ]);
+  });
+});
+
+describe('following a file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tetragon-follow-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('reads appended data, then the rest of a rotated file before the new one', () => {
+    const filename = path.join(dir, 'tetragon.log');
+    const clock = new FakeClock();
+    const file = new RotatingFile({ filename, clock, maxSizeBytes: 12, maxBackups: 3 });
+    let seen = '';
+    const handle = followFile(filename, { clock, onData: (b) => (seen += b.toString()) });
+    expect(seen).toBe('');
+    file.write('one\n');
+    handle.poll();
+    expect(seen).toBe('one\n');
+    file.write('two\n');
+    file.write('three\n'); // rotates: "one\ntwo\n" becomes a backup
+    handle.poll();
+    expect(seen).toBe('one\ntwo\nthree\n');
+    fs.truncateSync(filename, 0);
+    fs.appendFileSync(filename, 'four\n');
+    handle.poll();
+    expect(seen).toBe('one\ntwo\nthree\nfour\n');
+    handle.stop();
+    file.close();
+  });
+
+  test('polls on the injected clock and can start at the end', async () => {
+    const filename = path.join(dir, 'events.log');
+    fs.writeFileSync(filename, 'old\n');
+    const clock = new FakeClock();
+    let seen = '';
+    const handle = followFile(filename, {
+      clock,
+      fromEnd: true,
+      pollIntervalMs: 100,
+      onData: (b) => (seen += b.toString()),
+    });
+    fs.appendFileSync(filename, 'new\n');
+    expect(seen).toBe('');
+    await clock.advance(100);
+    expect(seen).toBe('new\n');
+    handle.stop();
+  });
+});

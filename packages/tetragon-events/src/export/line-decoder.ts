@@ -1,0 +1,74 @@
+import { StringDecoder } from 'node:string_decoder';
+import type { Issue } from '@ciliary/core';
+import type { TetragonCodec } from '../codec';
+import type { GetEventsResponse } from '../model/types.generated';
+
+/** A line that could not be read as an event; reading goes on with the next line. */
+export interface LineProblem {
+  readonly line: number;
+  readonly issues: readonly Issue[];
+}
+
+export interface LineDecoderOptions {
+  /** Names the input in issues (`<document>:<line>`), e.g. a file name or `stdin`. */
+  readonly document: string;
+  readonly onEvent: (event: GetEventsResponse, line: number) => void;
+  readonly onProblem: (problem: LineProblem) => void;
+  /** Report unknown fields instead of ignoring them (tetra ignores them). */
+  readonly strict?: boolean;
+}
+
+/**
+ * Splits a byte or text stream into JSON lines and parses each as an event. A bad line is
+ * reported with its number and skipped; nothing after it is lost. Blank lines are ignored.
+ */
+export class EventLineDecoder {
+  private readonly text = new StringDecoder('utf8');
+  private pending = '';
+  private lineNumber = 0;
+
+  constructor(
+    private readonly codec: TetragonCodec,
+    private readonly options: LineDecoderOptions,
+  ) {}
+
+  /** Lines read so far (including blank and bad ones). */
+  get lines(): number {
+    return this.lineNumber;
+  }
+
+  push(chunk: Uint8Array | string): void {
+    const text =
+      typeof chunk === 'string'
+        ? chunk
+        : this.text.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    let data = this.pending + text;
+    let start = 0;
+    for (;;) {
+      const nl = data.indexOf('\n', start);
+      if (nl === -1) break;
+      this.line(data, start, nl);
+      start = nl + 1;
+    }
+    data = data.slice(start);
+    this.pending = data;
+  }
+
+  /** Parses a last line without a newline. */
+  end(): void {
+    const rest = this.pending + this.text.end();
+    this.pending = '';
+    if (rest.length > 0) this.line(rest, 0, rest.length);
+  }
+
+  private line(data: string, start: number, end: number): void {
+    this.lineNumber++;
+    if (end > start && data.charCodeAt(end - 1) === 13) end--; // CRLF
+    const text = data.slice(start, end);
+    if (text.trim() === '') return;
+    const document = `${this.options.document}:${this.lineNumber}`;
+    const result = this.codec.parseEvent(text, { document, discardUnknown: !this.options.strict });
+    if (result.ok) this.options.onEvent(result.value, this.lineNumber);
+    else this.options.onProblem({ line: this.lineNumber, issues: result.issues });
+  }
+}

@@ -1,0 +1,141 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { CiliaryError, type Clock } from '@ciliary/core';
+
+export class ExportFileError extends CiliaryError {
+  override readonly name = 'ExportFileError';
+  constructor(
+    readonly filename: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${filename}: ${message}`, options);
+  }
+}
+
+export interface RotatingFileOptions {
+  readonly filename: string;
+  readonly clock: Clock;
+  /** Tetragon's --export-file-max-size-mb (10 MiB). */
+  readonly maxSizeBytes?: number;
+  /** Tetragon's --export-file-max-backups (5); 0 keeps every backup. */
+  readonly maxBackups?: number;
+  /** Tetragon's --export-file-compress: gzip rotated files. */
+  readonly compress?: boolean;
+}
+
+/**
+ * An append-only file that rotates by size the way Tetragon's lumberjack writer does: when a
+ * write would pass the limit the file is renamed to `<name>-<UTC 2006-01-02T15-04-05.000><ext>`,
+ * a new one is started, and backups beyond `maxBackups` are removed (oldest first).
+ */
+export class RotatingFile {
+  private fd: number | undefined;
+  private size = 0;
+  private readonly maxSize: number;
+  private readonly maxBackups: number;
+
+  constructor(private readonly options: RotatingFileOptions) {
+    this.maxSize = options.maxSizeBytes ?? 10 * 1024 * 1024;
+    this.maxBackups = options.maxBackups ?? 5;
+  }
+
+  get filename(): string {
+    return this.options.filename;
+  }
+
+  write(text: string): void {
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length > this.maxSize) {
+      throw new ExportFileError(
+        this.filename,
+        `write of ${bytes.length} bytes exceeds the maximum file size ${this.maxSize}`,
+      );
+    }
+    if (this.fd === undefined) this.openExistingOrNew(bytes.length);
+    else if (this.size + bytes.length > this.maxSize) this.rotate();
+    try {
+      fs.writeSync(this.fd!, bytes);
+    } catch (err) {
+      throw new ExportFileError(this.filename, 'write failed', { cause: err });
+    }
+    this.size += bytes.length;
+  }
+
+  /** Starts a new file now, keeping the current one as a backup. */
+  rotate(): void {
+    this.close();
+    if (fs.existsSync(this.filename)) {
+      const backup = this.backupName();
+      fs.renameSync(this.filename, backup);
+      if (this.options.compress) {
+        fs.writeFileSync(`${backup}.gz`, gzipSync(fs.readFileSync(backup)));
+        fs.unlinkSync(backup);
+      }
+    }
+    this.openNew();
+    this.removeOldBackups();
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Backups of this file, newest first. */
+  backups(): string[] {
+    const { dir, prefix, ext } = this.parts();
+    const pattern = new RegExp(
+      `^${escape(prefix)}-(\\d{4}-\\d\\d-\\d\\dT\\d\\d-\\d\\d-\\d\\d\\.\\d{3})${escape(ext)}(\\.gz)?$`,
+    );
+    return fs
+      .readdirSync(dir)
+      .map((name) => ({ name, m: pattern.exec(name) }))
+      .filter((e) => e.m !== null)
+      .sort((a, b) => (a.m![1]! < b.m![1]! ? 1 : a.m![1]! > b.m![1]! ? -1 : 0))
+      .map((e) => path.join(dir, e.name));
+  }
+
+  private openExistingOrNew(writeLength: number): void {
+    fs.mkdirSync(path.dirname(this.filename), { recursive: true });
+    let existing: fs.Stats | undefined;
+    try {
+      existing = fs.statSync(this.filename);
+    } catch {
+      existing = undefined;
+    }
+    if (!existing) return this.openNew();
+    if (existing.size + writeLength >= this.maxSize) return this.rotate();
+    this.fd = fs.openSync(this.filename, 'a', 0o600);
+    this.size = existing.size;
+  }
+
+  private openNew(): void {
+    fs.mkdirSync(path.dirname(this.filename), { recursive: true });
+    this.fd = fs.openSync(this.filename, 'a', 0o600);
+    this.size = 0;
+  }
+
+  private removeOldBackups(): void {
+    if (this.maxBackups <= 0) return;
+    for (const old of this.backups().slice(this.maxBackups)) fs.rmSync(old, { force: true });
+  }
+
+  private parts(): { dir: string; prefix: string; ext: string } {
+    const dir = path.dirname(this.filename);
+    const base = path.basename(this.filename);
+    const ext = path.extname(base);
+    return { dir, prefix: base.slice(0, base.length - ext.length), ext };
+  }
+
+  private backupName(): string {
+    const { dir, prefix, ext } = this.parts();
+    const stamp = new Date(this.options.clock.now()).toISOString().slice(0, 23).replace(/:/g, '-');
+    return path.join(dir, `${prefix}-${stamp}${ext}`);
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

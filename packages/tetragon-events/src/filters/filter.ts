@@ -1,0 +1,284 @@
+import { failed, ok, type Issue, type Result } from '@ciliary/core';
+import { ancestorsOf, eventTypeOf, parentOf, processOf } from '../model/event';
+import type {
+  CapFilterSet,
+  CapabilitiesType,
+  Filter,
+  GetEventsRequest,
+  GetEventsResponse,
+  Process,
+} from '../model/types.generated';
+import { compileLabelSelector } from './labels';
+import { compileRe2 } from './regex';
+
+export type EventPredicate = (event: GetEventsResponse) => boolean;
+
+interface Compiler {
+  readonly issues: Issue[];
+  readonly path: string;
+  readonly document: string | undefined;
+}
+
+function problem(c: Compiler, field: string, message: string): void {
+  const path = `${c.path}/${field}`;
+  c.issues.push(c.document === undefined ? { path, message } : { document: c.document, path, message });
+}
+
+function regexes(c: Compiler, field: string, patterns: readonly string[]): RegExp[] {
+  const out: RegExp[] = [];
+  patterns.forEach((p, i) => {
+    try {
+      out.push(compileRe2(p));
+    } catch (err) {
+      problem(c, `${field}/${i}`, err instanceof Error ? err.message : String(err));
+    }
+  });
+  return out;
+}
+
+function anyMatch(res: readonly RegExp[], text: string): boolean {
+  for (const re of res) if (re.test(text)) return true;
+  return false;
+}
+
+/**
+ * The process fields regex filters look at; events without a process never match them, and
+ * `pick` returns undefined where the field cannot exist (pod fields of host processes).
+ */
+function processRegex(
+  c: Compiler,
+  field: string,
+  patterns: readonly string[] | undefined,
+  pick: (p: Process) => string | undefined,
+  of: (event: GetEventsResponse) => Process | undefined = processOf,
+): EventPredicate | undefined {
+  if (!patterns?.length) return undefined;
+  const res = regexes(c, field, patterns);
+  return (event) => {
+    const p = of(event);
+    const text = p === undefined ? undefined : pick(p);
+    return text !== undefined && anyMatch(res, text);
+  };
+}
+
+function isProbe(p: Process | undefined): boolean {
+  return p?.pod?.container?.maybe_exec_probe === true;
+}
+
+const POLICY_EVENTS = ['process_kprobe', 'process_tracepoint', 'process_uprobe', 'process_lsm'] as const;
+
+function policyName(event: GetEventsResponse): string | undefined {
+  for (const field of POLICY_EVENTS) {
+    const inner = event[field];
+    if (inner) return inner.policy_name ?? '';
+  }
+  return undefined;
+}
+
+function capSet(
+  c: Compiler,
+  field: string,
+  set: CapFilterSet | undefined,
+): ((caps: readonly CapabilitiesType[]) => boolean) | undefined {
+  if (!set) return undefined;
+  const given = (['any', 'all', 'exactly', 'none'] as const).filter((k) => set[k]?.length);
+  if (given.length !== 1) {
+    problem(
+      c,
+      field,
+      `exactly one of any, all, exactly or none must be set (got ${given.length === 0 ? 'none' : given.join(', ')})`,
+    );
+    return undefined;
+  }
+  const kind = given[0]!;
+  const wanted = new Set(set[kind]);
+  return (caps) => {
+    const have = new Set(caps);
+    switch (kind) {
+      case 'any':
+        return [...wanted].some((w) => have.has(w));
+      case 'all':
+        return [...wanted].every((w) => have.has(w));
+      case 'exactly':
+        return have.size === wanted.size && [...wanted].every((w) => have.has(w));
+      case 'none':
+        return ![...wanted].some((w) => have.has(w));
+    }
+  };
+}
+
+function capabilities(c: Compiler, filter: Filter): EventPredicate | undefined {
+  const cf = filter.capabilities;
+  if (!cf) return undefined;
+  const checks = (['permitted', 'effective', 'inheritable'] as const).flatMap((which) => {
+    const check = capSet(c, `capabilities/${which}`, cf[which]);
+    return check ? [[which, check] as const] : [];
+  });
+  return (event) => {
+    const p = processOf(event);
+    if (!p) return false;
+    const caps = p.cap ?? p.process_credentials?.caps ?? {};
+    return checks.every(([which, check]) => check(caps[which] ?? []));
+  };
+}
+
+/** pid_set follows descendants: a child exec'd by a tracked pid is tracked from then on. */
+function pidSet(pids: readonly number[]): EventPredicate {
+  const tracked = new Set(pids);
+  return (event) => {
+    const pid = processOf(event)?.pid;
+    if (pid === undefined) return false;
+    if (tracked.has(pid)) return true;
+    const parentPid = parentOf(event)?.pid;
+    if (event.process_exec && parentPid !== undefined && tracked.has(parentPid)) {
+      tracked.add(pid);
+      return true;
+    }
+    return false;
+  };
+}
+
+function predicates(c: Compiler, f: Filter): EventPredicate[] {
+  const out: Array<EventPredicate | undefined> = [];
+  out.push(processRegex(c, 'binary_regex', f.binary_regex, (p) => p.binary ?? ''));
+  if (f.namespace?.length) {
+    const namespaces = new Set(f.namespace);
+    out.push((event) => {
+      const p = processOf(event);
+      return p !== undefined && namespaces.has(p.pod ? (p.pod.namespace ?? '') : '');
+    });
+  }
+  if (f.health_check !== undefined) {
+    const want = f.health_check;
+    out.push((event) => {
+      const p = processOf(event);
+      return p !== undefined && (isProbe(p) || isProbe(parentOf(event))) === want;
+    });
+  }
+  if (f.pid?.length) {
+    const pids = new Set(f.pid);
+    out.push((event) => {
+      const pid = processOf(event)?.pid;
+      return pid !== undefined && pids.has(pid);
+    });
+  }
+  if (f.pid_set?.length) out.push(pidSet(f.pid_set));
+  if (f.event_set?.length) {
+    const types = new Set<string>(f.event_set);
+    out.push((event) => types.has(eventTypeOf(event)));
+  }
+  out.push(processRegex(c, 'pod_regex', f.pod_regex, (p) => (p.pod ? (p.pod.name ?? '') : undefined)));
+  out.push(processRegex(c, 'arguments_regex', f.arguments_regex, (p) => p.arguments ?? ''));
+  if (f.labels?.length) out.push(labels(c, f.labels));
+  if (f.policy_names?.length) {
+    const names = new Set(f.policy_names);
+    out.push((event) => {
+      const name = policyName(event);
+      return name !== undefined && names.has(name);
+    });
+  }
+  out.push(capabilities(c, f));
+  out.push(processRegex(c, 'parent_binary_regex', f.parent_binary_regex, (p) => p.binary ?? '', parentOf));
+  if (f.cel_expression?.length)
+    problem(c, 'cel_expression', 'CEL expression filters are not supported by ciliary yet');
+  out.push(
+    processRegex(c, 'parent_arguments_regex', f.parent_arguments_regex, (p) => p.arguments ?? '', parentOf),
+  );
+  out.push(processRegex(c, 'container_id', f.container_id, (p) => p.docker ?? ''));
+  if (f.in_init_tree !== undefined) {
+    const want = f.in_init_tree;
+    out.push((event) => {
+      const p = processOf(event);
+      return p !== undefined && (p.in_init_tree ?? false) === want;
+    });
+  }
+  if (f.ancestor_binary_regex?.length) {
+    const res = regexes(c, 'ancestor_binary_regex', f.ancestor_binary_regex);
+    out.push((event) => ancestorsOf(event).some((a) => anyMatch(res, a.binary ?? '')));
+  }
+  out.push(processRegex(c, 'container_name_regex', f.container_name_regex, (p) => p.pod?.container?.name));
+  out.push(processRegex(c, 'namespace_regex', f.namespace_regex, (p) => p.pod?.namespace ?? ''));
+  return out.filter((p): p is EventPredicate => p !== undefined);
+}
+
+function labels(c: Compiler, selectors: readonly string[]): EventPredicate {
+  const compiled: Array<(labels: Readonly<Record<string, string>>) => boolean> = [];
+  selectors.forEach((s, i) => {
+    try {
+      compiled.push(compileLabelSelector(s));
+    } catch (err) {
+      problem(c, `labels/${i}`, err instanceof Error ? err.message : String(err));
+    }
+  });
+  return (event) => {
+    const pod = processOf(event)?.pod;
+    if (!pod) return false;
+    const podLabels = pod.pod_labels ?? {};
+    return compiled.some((match) => match(podLabels));
+  };
+}
+
+/** One Filter: every field that is set must match (values within a field are alternatives). */
+export function compileFilter(
+  filter: Filter,
+  options: { path?: string; document?: string } = {},
+): Result<EventPredicate> {
+  const c: Compiler = { issues: [], path: options.path ?? '', document: options.document };
+  const all = predicates(c, filter);
+  if (c.issues.length > 0) return failed(c.issues);
+  return ok((event) => {
+    for (const p of all) if (!p(event)) return false;
+    return true;
+  });
+}
+
+/** Tetragon's allow/deny semantics: allowed when any allow filter matches (or none are given) and no deny filter does. */
+export class EventFilter {
+  constructor(
+    private readonly allow: readonly EventPredicate[],
+    private readonly deny: readonly EventPredicate[],
+  ) {}
+
+  matches(event: GetEventsResponse): boolean {
+    if (this.allow.length > 0) {
+      let allowed = false;
+      for (const p of this.allow) {
+        if (p(event)) {
+          allowed = true;
+          break;
+        }
+      }
+      if (!allowed) return false;
+    }
+    for (const p of this.deny) if (p(event)) return false;
+    return true;
+  }
+
+  /** A filter that lets every event through. */
+  static all(): EventFilter {
+    return new EventFilter([], []);
+  }
+}
+
+/** Compiles allow and deny lists, collecting every problem with its path (`/allow_list/0/binary_regex/1`). */
+export function compileEventFilter(
+  lists: Pick<GetEventsRequest, 'allow_list' | 'deny_list'>,
+  options: { document?: string } = {},
+): Result<EventFilter> {
+  const issues: Issue[] = [];
+  const compileList = (name: 'allow_list' | 'deny_list'): EventPredicate[] =>
+    (lists[name] ?? []).flatMap((f, i) => {
+      const r = compileFilter(f, {
+        path: `/${name}/${i}`,
+        ...(options.document === undefined ? {} : { document: options.document }),
+      });
+      if (!r.ok) {
+        issues.push(...r.issues);
+        return [];
+      }
+      return [r.value];
+    });
+  const allow = compileList('allow_list');
+  const deny = compileList('deny_list');
+  return issues.length > 0 ? failed(issues) : ok(new EventFilter(allow, deny));
+}

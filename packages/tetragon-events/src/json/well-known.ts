@@ -1,0 +1,189 @@
+// Canonical protojson forms of the well-known types and 64-bit integers. Tetragon's export
+// writes these forms; the reader accepts every form protojson accepts and normalises to them.
+
+/** Seconds and nanoseconds since the Unix epoch, as google.protobuf.Timestamp holds them. */
+export interface TimeParts {
+  readonly seconds: number;
+  readonly nanos: number;
+}
+
+const CANONICAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}|\.\d{6}|\.\d{9})?Z$/;
+const TIMESTAMP =
+  /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):(\d\d))$/;
+const REDUCIBLE_FRACTION = /\.(?:\d{3}){0,2}000Z$/;
+const MIN_SECONDS = -62135596800; // 0001-01-01T00:00:00Z
+const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
+
+/** Fraction digits as protojson writes them: none, 3, 6 or 9. */
+export function formatFraction(nanos: number): string {
+  if (nanos === 0) return '';
+  const nine = String(nanos).padStart(9, '0');
+  if (nine.endsWith('000000')) return `.${nine.slice(0, 3)}`;
+  if (nine.endsWith('000')) return `.${nine.slice(0, 6)}`;
+  return `.${nine}`;
+}
+
+export function formatTimestamp(parts: TimeParts): string {
+  const date = new Date(parts.seconds * 1000);
+  const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ for years 0001..9999
+  return `${iso.slice(0, 19)}${formatFraction(parts.nanos)}Z`;
+}
+
+export function parseTimestamp(text: string): TimeParts | undefined {
+  const m = TIMESTAMP.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, frac, , sign, oh, om] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hour, minute, second, 0);
+  if (utc.getUTCDate() !== day) return undefined; // e.g. February 30th
+  let seconds = Math.floor(utc.getTime() / 1000);
+  if (sign !== undefined) {
+    const offset = (Number(oh) * 60 + Number(om)) * 60;
+    seconds += sign === '+' ? -offset : offset;
+  }
+  if (seconds < MIN_SECONDS || seconds > MAX_SECONDS) return undefined;
+  const nanos = frac === undefined ? 0 : Number(frac.padEnd(9, '0'));
+  return { seconds, nanos };
+}
+
+/** The canonical form of a timestamp, or undefined when the text is not a valid RFC 3339 time. */
+export function canonicalTimestamp(text: string): string | undefined {
+  if (CANONICAL_TIMESTAMP.test(text) && !REDUCIBLE_FRACTION.test(text)) {
+    return validDateTime(text) ? text : undefined;
+  }
+  const parts = parseTimestamp(text);
+  return parts ? formatTimestamp(parts) : undefined;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digits(text: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) n = n * 10 + text.charCodeAt(i) - 48;
+  return n;
+}
+
+/** Range checks of `YYYY-MM-DDTHH:MM:SS` without allocating, for the reader's hot path. */
+function validDateTime(text: string): boolean {
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const maxDay = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  return day <= maxDay && digits(text, 11, 2) <= 23 && digits(text, 14, 2) <= 59 && digits(text, 17, 2) <= 59;
+}
+
+/** Timestamp from nanoseconds since the epoch (bigint keeps full precision). */
+export function timestampFromNanos(nanos: bigint): string {
+  const billion = 1_000_000_000n;
+  let seconds = nanos / billion;
+  let rest = nanos % billion;
+  if (rest < 0n) {
+    rest += billion;
+    seconds -= 1n;
+  }
+  return formatTimestamp({ seconds: Number(seconds), nanos: Number(rest) });
+}
+
+/** Nanoseconds since the epoch of a timestamp in any accepted form. */
+export function nanosFromTimestamp(text: string): bigint | undefined {
+  const parts = parseTimestamp(text);
+  return parts ? BigInt(parts.seconds) * 1_000_000_000n + BigInt(parts.nanos) : undefined;
+}
+
+const DURATION = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
+
+export function parseDuration(text: string): TimeParts | undefined {
+  const m = DURATION.exec(text);
+  if (!m) return undefined;
+  const seconds = Number(m[2]);
+  if (seconds > 315576000000) return undefined;
+  const nanos = m[3] === undefined ? 0 : Number(m[3].padEnd(9, '0'));
+  return m[1] ? { seconds: -seconds, nanos: -nanos } : { seconds, nanos };
+}
+
+export function formatDuration(parts: TimeParts): string {
+  const negative = parts.seconds < 0 || parts.nanos < 0;
+  return `${negative ? '-' : ''}${Math.abs(parts.seconds)}${formatFraction(Math.abs(parts.nanos))}s`;
+}
+
+export function canonicalDuration(text: string): string | undefined {
+  const parts = parseDuration(text);
+  return parts ? formatDuration(parts) : undefined;
+}
+
+const SMALL_UNSIGNED = /^(?:0|[1-9]\d{0,14})$/;
+const INTEGER = /^-?\d+$/;
+const LIMITS = {
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+} as const;
+
+/** A 64-bit integer from a JSON number or string, as its canonical decimal string. */
+export function canonicalInt64(value: unknown, kind: 'int64' | 'uint64'): string | undefined {
+  if (typeof value === 'string') {
+    if (SMALL_UNSIGNED.test(value)) return value;
+    if (!INTEGER.test(value)) return undefined;
+    return inRange(BigInt(value), kind);
+  }
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return inRange(BigInt(value), kind);
+  return undefined;
+}
+
+function inRange(n: bigint, kind: 'int64' | 'uint64'): string | undefined {
+  const [min, max] = LIMITS[kind];
+  return n < min || n > max ? undefined : n.toString();
+}
+
+/** A 32-bit integer from a JSON number or numeric string. */
+export function int32Of(value: unknown, kind: 'int32' | 'uint32'): number | undefined {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && INTEGER.test(value)
+        ? Number(value)
+        : NaN;
+  if (!Number.isInteger(n)) return undefined;
+  if (kind === 'uint32' ? n < 0 || n > 0xffffffff : n < -0x80000000 || n > 0x7fffffff) return undefined;
+  return n;
+}
+
+const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const ANY_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** Bytes as padded standard base64; protojson also reads URL-safe and unpadded forms. */
+export function canonicalBase64(text: string): string | undefined {
+  if (STD_BASE64.test(text)) return text;
+  if (!ANY_BASE64.test(text) || text.replace(/=+$/, '').length % 4 === 1) return undefined;
+  return Buffer.from(text, 'base64').toString('base64');
+}
+
+/** FieldMask JSON: comma-separated lowerCamel paths. */
+export function fieldMaskToJson(paths: readonly string[]): string {
+  return paths.map((p) => p.split('.').map(camelSegment).join('.')).join(',');
+}
+
+/** FieldMask paths (snake_case) from JSON; Tetragon's users also write snake_case, so both are read. */
+export function fieldMaskFromJson(text: string): string[] {
+  if (text === '') return [];
+  return text.split(',').map((p) =>
+    p
+      .trim()
+      .split('.')
+      .map((s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`))
+      .join('.'),
+  );
+}
+
+function camelSegment(segment: string): string {
+  return segment.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}

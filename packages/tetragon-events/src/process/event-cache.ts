@@ -1,0 +1,162 @@
+import type { Clock, TimerHandle } from '@ciliary/core';
+import { eventFieldOf } from '../model/event';
+import type { GetEventsResponse, Process } from '../model/types.generated';
+import type { ProcessCache } from './cache';
+import { parseExecId } from './exec-id';
+
+export interface EventCacheOptions {
+  readonly clock: Clock;
+  readonly cache: ProcessCache;
+  /** Receives every event, resolved or (after the last retry) as it came. */
+  readonly emit: (event: GetEventsResponse) => void;
+  /** Tetragon retries parked events every 2 s... */
+  readonly retryIntervalMs?: number;
+  /** ...up to 15 times. */
+  readonly maxRetries?: number;
+  /** Bound on parked events; beyond it the oldest is emitted unresolved. */
+  readonly maxParked?: number;
+  /** Fill `ancestors` (Tetragon's --enable-ancestors). */
+  readonly ancestors?: boolean;
+}
+
+export interface EventCacheStats {
+  readonly parked: number;
+  readonly resolvedLate: number;
+  readonly gaveUp: number;
+}
+
+interface Parked {
+  readonly event: GetEventsResponse;
+  retries: number;
+}
+
+interface Inner {
+  process?: Process;
+  parent?: Process;
+  ancestors?: Process[];
+}
+
+/**
+ * Joins raw sensor events with the process cache. An exec adds its process (holding it and its
+ * parent); other events get their process, parent and ancestors from the cache; an exit releases
+ * what its exec held. Events whose process (or, for an exec, parent) is not known yet wait and
+ * are retried, as Tetragon's event cache does, then are emitted as they are.
+ */
+export class EventCache {
+  private parked: Parked[] = [];
+  private timer: TimerHandle | undefined;
+  private resolvedLate = 0;
+  private gaveUp = 0;
+  private readonly retryIntervalMs: number;
+  private readonly maxRetries: number;
+  private readonly maxParked: number;
+
+  constructor(private readonly options: EventCacheOptions) {
+    this.retryIntervalMs = options.retryIntervalMs ?? 2000;
+    this.maxRetries = options.maxRetries ?? 15;
+    this.maxParked = options.maxParked ?? 10_000;
+  }
+
+  stats(): EventCacheStats {
+    return { parked: this.parked.length, resolvedLate: this.resolvedLate, gaveUp: this.gaveUp };
+  }
+
+  submit(event: GetEventsResponse): void {
+    if (event.process_exec?.process?.exec_id) this.addExec(event.process_exec.process);
+    const resolved = this.resolve(event);
+    if (resolved) {
+      this.deliver(resolved);
+      return;
+    }
+    this.parked.push({ event, retries: 0 });
+    if (this.parked.length > this.maxParked) this.giveUp(this.parked.shift()!);
+    this.schedule();
+  }
+
+  /** Emits every parked event as it is and stops retrying. */
+  flush(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    const parked = this.parked;
+    this.parked = [];
+    for (const p of parked) this.giveUp(p);
+  }
+
+  private addExec(process: Process): void {
+    const cache = this.options.cache;
+    const id = process.exec_id!;
+    const known = cache.has(id);
+    cache.add(process);
+    if (known) return;
+    cache.ref(id, 'process');
+    if (process.parent_exec_id) cache.ref(process.parent_exec_id, 'parent');
+    if (this.options.ancestors) for (const a of cache.ancestors(process)) cache.ref(a.exec_id!, 'ancestor');
+  }
+
+  private resolve(event: GetEventsResponse): GetEventsResponse | undefined {
+    const field = eventFieldOf(event);
+    if (field === undefined) return event;
+    const inner = event[field] as Inner;
+    const id = inner.process?.exec_id;
+    if (!id) return event; // throttle, rate-limit and test events carry no process
+    const cache = this.options.cache;
+    const cached = cache.get(id);
+    if (!cached) return undefined;
+    const process: Process = { ...cached, ...pick(inner.process!, ['tid']) };
+    const parentId = cached.parent_exec_id;
+    const parent = parentId ? cache.get(parentId) : undefined;
+    if (field === 'process_exec' && parentId && !parent && parseExecId(parentId)?.pid !== 0) return undefined;
+    const resolved: Inner = { ...inner, process };
+    if (parent) resolved.parent = parent;
+    if (this.options.ancestors) {
+      const ancestors = cache.ancestors(cached);
+      if (ancestors.length > 0) resolved.ancestors = ancestors;
+    }
+    return { ...event, [field]: resolved };
+  }
+
+  private deliver(event: GetEventsResponse): void {
+    this.options.emit(event);
+    const exit = event.process_exit?.process;
+    if (!exit?.exec_id) return;
+    const cache = this.options.cache;
+    const cached = cache.get(exit.exec_id);
+    cache.unref(exit.exec_id, 'process');
+    if (cached?.parent_exec_id) cache.unref(cached.parent_exec_id, 'parent');
+    if (this.options.ancestors && cached)
+      for (const a of cache.ancestors(cached)) cache.unref(a.exec_id!, 'ancestor');
+  }
+
+  private giveUp(parked: Parked): void {
+    this.gaveUp++;
+    this.deliver(parked.event);
+  }
+
+  private schedule(): void {
+    if (this.timer || this.parked.length === 0) return;
+    this.timer = this.options.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.retry();
+    }, this.retryIntervalMs);
+  }
+
+  private retry(): void {
+    const still: Parked[] = [];
+    for (const p of this.parked) {
+      const resolved = this.resolve(p.event);
+      if (resolved) {
+        this.resolvedLate++;
+        this.deliver(resolved);
+      } else if (++p.retries >= this.maxRetries) this.giveUp(p);
+      else still.push(p);
+    }
+    this.parked = still;
+    this.schedule();
+  }
+}
+
+function pick(process: Process, keys: ReadonlyArray<keyof Process>): Partial<Process> {
+  const out: Partial<Process> = {};
+  for (const k of keys) if (process[k] !== undefined) (out as Record<string, unknown>)[k] = process[k];
+  return out;
+}
