@@ -1,7 +1,6 @@
 import * as path from 'node:path';
-import koffi from 'koffi';
-import { BpfLoadError, errnoName } from './errors';
-import { encodeEndpointConfig, EP_CONFIG_SIZE, type EndpointProgramConfig } from './endpoint-config';
+import { loadBpfObject, type BpfObjectConfig } from './bpf-object';
+import { encodeEndpointConfig, type EndpointProgramConfig } from './endpoint-config';
 import { libbpf, type Libbpf } from './libbpf';
 
 /** Where the compiled object is and where its maps are pinned: plain data. */
@@ -44,107 +43,24 @@ export class EndpointLoader {
   ) {}
 
   load(config: EndpointProgramConfig): LoadedEndpointPrograms {
-    const obj = this.open(config);
-    this.lib.messages.take();
-    const err = this.lib.objectLoad(obj);
-    if (err < 0) {
-      this.lib.objectClose(obj);
-      const details = this.lib.messages.take().join('; ');
-      throw new BpfLoadError(
-        `loading ${path.basename(this.spec.objectPath)} for endpoint ${config.endpointId} failed: ${errnoName(-err)}${details ? ` (libbpf: ${details})` : ''}`,
-        this.spec.objectPath,
-        -err,
-        this.verifierLog(config),
-      );
-    }
-    const fd = (name: string): number => this.lib.programFd(this.lib.findProgram(obj, name));
+    const loaded = loadBpfObject(this.spec.objectPath, (object) => this.configure(object, config), this.lib);
     return {
-      fromContainerFd: fd('from_container'),
-      toContainerFd: fd('to_container'),
-      close: () => this.lib.objectClose(obj),
+      fromContainerFd: loaded.programFd('from_container'),
+      toContainerFd: loaded.programFd('to_container'),
+      close: () => loaded.close(),
     };
   }
 
-  private open(config: EndpointProgramConfig): unknown {
-    const obj = this.lib.openFile(this.spec.objectPath, null);
-    if (!obj) {
-      const errno = this.lib.errno();
-      throw new BpfLoadError(
-        `cannot open ${this.spec.objectPath}: ${errnoName(errno)}`,
-        this.spec.objectPath,
-        errno,
-        '',
-      );
-    }
-    try {
-      this.prepareMaps(obj, config);
-      return obj;
-    } catch (err) {
-      this.lib.objectClose(obj);
-      throw err;
-    }
-  }
-
-  private prepareMaps(obj: unknown, config: EndpointProgramConfig): void {
-    const lib = this.lib;
-    for (let map = lib.nextMap(obj, null); map; map = lib.nextMap(obj, map)) {
-      const name = lib.mapName(map);
-      if (name.includes('.')) {
-        if (name.endsWith('.rodata')) this.setEndpointConfig(map, config);
-        continue; // internal maps (.rodata, .bss) belong to this load only
-      }
+  private configure(object: BpfObjectConfig, config: EndpointProgramConfig): void {
+    for (const name of object.mapNames()) {
       const size = this.spec.mapSizes?.[name];
-      if (size !== undefined) check(lib.mapSetMaxEntries(map, size), `set max entries of ${name}`, this.spec);
+      if (size !== undefined) object.setMaxEntries(name, size);
       const pin =
         name === 'cilium_policy_v2'
           ? policyMapPath(this.spec.pinRoot, config.endpointId)
           : path.join(this.spec.pinRoot, name);
-      check(lib.mapSetPinPath(map, pin), `set pin path of ${name}`, this.spec);
+      object.pinMap(name, pin);
     }
+    object.setReadOnlyData(encodeEndpointConfig(config));
   }
-
-  private setEndpointConfig(map: unknown, config: EndpointProgramConfig): void {
-    const size: [number] = [0];
-    this.lib.mapInitialValue(map, size);
-    if (size[0] !== EP_CONFIG_SIZE) {
-      throw new BpfLoadError(
-        `.rodata of ${this.spec.objectPath} is ${size[0]} bytes, expected struct ep_config (${EP_CONFIG_SIZE}); the object and the loader disagree`,
-        this.spec.objectPath,
-        0,
-        '',
-      );
-    }
-    const data = encodeEndpointConfig(config);
-    check(this.lib.mapSetInitialValue(map, data, data.length), 'set endpoint configuration', this.spec);
-  }
-
-  /** Loads again with verifier logging on, only after a failure, to explain it. */
-  private verifierLog(config: EndpointProgramConfig): string {
-    let obj: unknown;
-    try {
-      obj = this.open(config);
-    } catch {
-      return '';
-    }
-    const logs: Array<[string, Buffer]> = [];
-    for (const name of ['from_container', 'to_container']) {
-      const prog = this.lib.findProgram(obj, name);
-      if (!prog) continue;
-      const buf = Buffer.alloc(4 << 20);
-      this.lib.programSetLogBuf(prog, buf, buf.length);
-      this.lib.programSetLogLevel(prog, 1);
-      logs.push([name, buf]);
-    }
-    this.lib.objectLoad(obj);
-    this.lib.objectClose(obj);
-    return logs
-      .map(([name, buf]) => [name, koffi.decode(buf, 'char', -1) as string] as const)
-      .filter(([, text]) => text.length > 0)
-      .map(([name, text]) => `program ${name}:\n${text}`)
-      .join('\n');
-  }
-}
-
-function check(ret: number, what: string, spec: DatapathSpec): void {
-  if (ret < 0) throw new BpfLoadError(`${what}: ${errnoName(-ret)}`, spec.objectPath, -ret, '');
 }
