@@ -99,3 +99,22 @@ export {
 } from './local-services';
 export { type ExportInput, type ExportState, buildExportState, toClusterService } from './export-state';
 export { ClusterExporter, EXPORT_KINDS, type ExporterOptions, type ExporterStatus } from './exporter';
+export {
+  type RemoteClusterConfig,
+  type MeshConfig,
+  loadMeshConfig,
+  parseRemoteClusterConfig,
+} from './mesh-config';
+export { RemoteCluster, type RemoteClusterOptions, type RemoteClusterStatus } from './remote-cluster';
+export { ClusterMesh, type ClusterMeshOptions, type ClusterMeshStatus } from './cluster-mesh';
+export {
+  type MergedService,
+  type MergedBackend,
+  type MergedFrontend,
+  type MergeInput,
+  type MergeResult,
+  type ServiceListJson,
+  mergeServices,
+  isSelected,
+  toServiceListJson,
+} from './merge';

@@ -89,7 +89,8 @@ export class EtcdKvStore implements KvStore {
     const { tls, endpoints } = this.options;
     const keepalive = this.options.grpcKeepaliveMs ?? 5_000;
     return {
-      hosts: endpoints.map((url) => url.replace(/^(https?|unix):\/\//, '')),
+      // etcd3 picks TLS for https:// hosts itself (system roots unless a CA is given).
+      hosts: [...endpoints],
       ...(tls?.ca
         ? {
             credentials: {

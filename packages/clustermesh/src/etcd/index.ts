@@ -6,3 +6,4 @@ export {
   type EtcdKvStoreOptions,
   type EtcdTls,
 } from './etcd-kvstore';
+export { etcdConnector } from './connect';
