@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { AGENT_VERSION } from '@ciliary/agent';
 import { agentCommand } from './commands/agent';
+import { bpfCommand } from './commands/bpf';
 import { operatorCommand } from './commands/operator';
 import { statusCommand } from './commands/status';
 import { versionCommand } from './commands/version';
@@ -17,6 +18,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(operatorCommand());
   program.addCommand(statusCommand(io));
   program.addCommand(versionCommand(io));
+  program.addCommand(bpfCommand(io));
   for (const command of program.commands)
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

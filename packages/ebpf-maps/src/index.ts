@@ -63,6 +63,7 @@ export {
   TypedMap,
   PerCpuTypedMap,
   reconcileBinding,
+  openPinnedLayout,
   type MapReconcileBinding,
   type ReconcileBindingOptions,
 } from './typed-map';

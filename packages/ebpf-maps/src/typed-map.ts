@@ -1,7 +1,42 @@
 import type { ReconcileTarget } from '@ciliary/core';
 import type { MapBackend, MapHandle, OpenOptions } from './backend/types';
-import { KeyNotFoundError } from './errors';
-import { isPerCpu, perCpuValueStride, type MapDefinition, type UpdateFlag } from './spec';
+import { Errno, KeyNotFoundError, mapErrorFor } from './errors';
+import {
+  DEFAULT_PIN_ROOT,
+  isPerCpu,
+  mapTypeName,
+  perCpuValueStride,
+  pinPath,
+  type MapDefinition,
+  type UpdateFlag,
+} from './spec';
+
+/**
+ * Opens an existing pinned map for reading or hand edits, whatever its size:
+ * type, key and value sizes must match the definition (they fix the layout),
+ * max entries and flags may differ (they are node configuration).
+ */
+export function openPinnedLayout<K, V>(
+  backend: MapBackend,
+  definition: MapDefinition<K, V>,
+  pinRoot: string = DEFAULT_PIN_ROOT,
+): { handle: MapHandle; definition: MapDefinition<K, V> } {
+  const path = pinPath(definition.spec, pinRoot);
+  const handle = backend.openPinned(path);
+  const want = definition.spec;
+  const have = handle.spec;
+  if (have.type !== want.type || have.keySize !== want.keySize || have.valueSize !== want.valueSize) {
+    handle.close();
+    throw mapErrorFor(
+      want.name,
+      'open pinned',
+      Errno.EINVAL,
+      `${path} is a ${mapTypeName(have.type)} with ${have.keySize}-byte keys and ${have.valueSize}-byte values, ` +
+        `want a ${mapTypeName(want.type)} with ${want.keySize}-byte keys and ${want.valueSize}-byte values`,
+    );
+  }
+  return { handle, definition: { ...definition, spec: { ...have, name: want.name } } };
+}
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -26,6 +61,16 @@ export class TypedMap<K, V> {
     options?: OpenOptions,
   ): TypedMap<K, V> {
     return new TypedMap(backend.open(definition.spec, options), definition);
+  }
+
+  /** Opens an existing pinned map of any size with this layout (see {@link openPinnedLayout}). */
+  static openPinned<K, V>(
+    backend: MapBackend,
+    definition: MapDefinition<K, V>,
+    pinRoot?: string,
+  ): TypedMap<K, V> {
+    const opened = openPinnedLayout(backend, definition, pinRoot);
+    return new TypedMap(opened.handle, opened.definition);
   }
 
   get name(): string {
@@ -97,6 +142,16 @@ export class PerCpuTypedMap<K, V> {
     options?: OpenOptions,
   ): PerCpuTypedMap<K, V> {
     return new PerCpuTypedMap(backend.open(definition.spec, options), definition, backend.possibleCpus);
+  }
+
+  /** Opens an existing pinned per-CPU map of any size with this layout (see {@link openPinnedLayout}). */
+  static openPinned<K, V>(
+    backend: MapBackend,
+    definition: MapDefinition<K, V>,
+    pinRoot?: string,
+  ): PerCpuTypedMap<K, V> {
+    const opened = openPinnedLayout(backend, definition, pinRoot);
+    return new PerCpuTypedMap(opened.handle, opened.definition, backend.possibleCpus);
   }
 
   private decodeAll(bytes: Uint8Array): V[] {

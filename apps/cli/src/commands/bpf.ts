@@ -1,0 +1,572 @@
+import { Command, Option } from 'commander';
+import {
+  ct4AnyMap,
+  ct4TcpMap,
+  DEFAULT_MAGLEV_SEED,
+  DEFAULT_MAGLEV_TABLE_SIZE,
+  DEFAULT_PIN_ROOT,
+  dropReasonText,
+  egressGwPolicyKeyCidr,
+  egressGwPolicyKeyFor,
+  egressPolicyMap,
+  endpointKeyFor,
+  IpcacheMap,
+  ipcacheMap,
+  KernelBackend,
+  lb4BackendsMap,
+  lb4ReverseNatMap,
+  lb4ServicesMap,
+  lxcMap,
+  maglevBackendName,
+  maglevTable,
+  metricsMap,
+  PerCpuTypedMap,
+  policyMap,
+  runLengthEncode,
+  snat4Map,
+  sumMetrics,
+  tunnelMap,
+  TypedMap,
+  type MaglevBackend,
+  type MaglevNaming,
+  type MapDefinition,
+  type PolicyKey,
+} from '@ciliary/ebpf-maps';
+import type { CliIo } from '../io';
+import { renderJson, renderTable, type OutputFormat } from '../output';
+
+interface MapFlags {
+  pinRoot: string;
+  output: OutputFormat;
+}
+
+const outputOption = (): Option =>
+  new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table');
+
+/** A subcommand with the options every map command shares. */
+function mapCommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .option('--pin-root <dir>', 'bpffs directory of the pinned maps', DEFAULT_PIN_ROOT)
+    .addOption(outputOption());
+}
+
+/** Opens a pinned map of any size; never creates one (the datapath owns them). */
+function openPinned<K, V>(definition: MapDefinition<K, V>, pinRoot: string): TypedMap<K, V> {
+  return TypedMap.openPinned(new KernelBackend(), definition, pinRoot);
+}
+
+/** JSON cannot hold bigints: u64 counters print as decimal strings. */
+function jsonSafe(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+}
+
+function print(io: CliIo, flags: MapFlags, rows: unknown[], table: () => string): void {
+  io.stdout(flags.output === 'json' ? renderJson(jsonSafe(rows)) : table());
+}
+
+function parseInteger(text: string, what: string, max: number): number {
+  if (!/^\d+$/.test(text) || Number(text) > max)
+    throw new Error(`invalid ${what} "${text}": use an integer 0..${max}`);
+  return Number(text);
+}
+
+const protocols: Record<string, number> = { any: 0, icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
+const protocolNames = new Map(Object.entries(protocols).map(([k, v]) => [v, k.toUpperCase()]));
+const protoName = (n: number): string => (n === 0 ? 'ANY' : (protocolNames.get(n) ?? String(n)));
+
+function parseProtocol(text: string): number {
+  const known = protocols[text.toLowerCase()];
+  return known ?? parseInteger(text, '--proto', 255);
+}
+
+function ipcacheCommand(io: CliIo): Command {
+  const command = new Command('ipcache').description(
+    'cilium_ipcache: IP/CIDR to identity and tunnel endpoint',
+  );
+  const open = (flags: MapFlags): IpcacheMap => new IpcacheMap(openPinned(ipcacheMap(), flags.pinRoot));
+  command.addCommand(
+    mapCommand('list', 'list every entry').action((flags: MapFlags) => {
+      const entries = open(flags).list();
+      print(io, flags, entries, () =>
+        renderTable(entries, [
+          { header: 'IP PREFIX/ADDRESS', value: (e) => e.cidr },
+          {
+            header: 'IDENTITY',
+            value: (e) =>
+              `identity=${e.identity} encryptkey=${e.encryptKey} tunnelendpoint=${e.tunnelEndpoint ?? '0.0.0.0'}`,
+          },
+        ]),
+      );
+    }),
+  );
+  command.addCommand(
+    mapCommand('get', 'the entry the datapath finds for an address (longest prefix)')
+      .argument('<ip>')
+      .action((ip: string, flags: MapFlags) => {
+        const found = open(flags).lookup(ip);
+        if (found === undefined) throw new Error(`no ipcache entry covers ${ip}`);
+        print(io, flags, [found], () =>
+          renderTable(
+            [found],
+            [
+              { header: 'IDENTITY', value: (e) => e.identity },
+              { header: 'ENCRYPT KEY', value: (e) => e.encryptKey },
+              { header: 'TUNNEL ENDPOINT', value: (e) => e.tunnelEndpoint ?? '0.0.0.0' },
+            ],
+          ),
+        );
+      }),
+  );
+  command.addCommand(
+    mapCommand('update', 'write an entry')
+      .argument('<cidr>')
+      .requiredOption('--identity <id>', 'security identity')
+      .option('--tunnel-endpoint <ip>', 'IPv4 of the node to tunnel to')
+      .option('--encrypt-key <n>', 'IPsec key index', '0')
+      .action(
+        (
+          cidr: string,
+          flags: MapFlags & { identity: string; tunnelEndpoint?: string; encryptKey: string },
+        ) => {
+          open(flags).upsert(cidr, {
+            identity: parseInteger(flags.identity, '--identity', 0xffffffff),
+            encryptKey: parseInteger(flags.encryptKey, '--encrypt-key', 255),
+            ...(flags.tunnelEndpoint === undefined ? {} : { tunnelEndpoint: flags.tunnelEndpoint }),
+          });
+        },
+      ),
+  );
+  command.addCommand(
+    mapCommand('delete', 'delete an entry')
+      .argument('<cidr>')
+      .action((cidr: string, flags: MapFlags) => {
+        if (!open(flags).delete(cidr)) throw new Error(`${cidr} is not in the ipcache`);
+      }),
+  );
+  return command;
+}
+
+interface PolicyKeyFlags {
+  identity: string;
+  port: string;
+  proto: string;
+  egress?: boolean;
+}
+
+function policyKeyFrom(flags: PolicyKeyFlags): PolicyKey {
+  return {
+    sec_label: parseInteger(flags.identity, '--identity', 0xffffffff),
+    dport: parseInteger(flags.port, '--port', 0xffff),
+    protocol: parseProtocol(flags.proto),
+    egress: flags.egress ? 1 : 0,
+  };
+}
+
+function policyKeyOptions(command: Command): Command {
+  return command
+    .option('--identity <id>', 'remote identity (0 = any)', '0')
+    .option('--port <port>', 'destination port (0 = any)', '0')
+    .option('--proto <proto>', 'tcp, udp, sctp, icmp, any or a number', 'any')
+    .option('--egress', 'egress entry (default ingress)');
+}
+
+function policyCommand(io: CliIo): Command {
+  const command = new Command('policy').description(
+    'cilium_policy_<endpoint>: per-endpoint policy (Cilium 1.12 layout)',
+  );
+  const open = (endpoint: string, flags: MapFlags) =>
+    openPinned(policyMap(parseInteger(endpoint, 'endpoint ID', 0xffff)), flags.pinRoot);
+  command.addCommand(
+    mapCommand('list', 'list an endpoint’s policy entries')
+      .argument('<endpoint-id>')
+      .action((endpoint: string, flags: MapFlags) => {
+        const rows = open(endpoint, flags)
+          .entries()
+          .map(([k, v]) => ({ ...k, ...v }));
+        print(io, flags, rows, () =>
+          renderTable(rows, [
+            { header: 'POLICY', value: (r) => (r.deny ? 'Deny' : 'Allow') },
+            { header: 'DIRECTION', value: (r) => (r.egress ? 'Egress' : 'Ingress') },
+            { header: 'IDENTITY', value: (r) => r.sec_label },
+            {
+              header: 'PORT/PROTO',
+              value: (r) =>
+                r.dport === 0 && r.protocol === 0 ? 'ANY' : `${r.dport}/${protoName(r.protocol)}`,
+            },
+            { header: 'PROXY PORT', value: (r) => (r.proxy_port === 0 ? 'NONE' : r.proxy_port) },
+            { header: 'BYTES', value: (r) => String(r.bytes) },
+            { header: 'PACKETS', value: (r) => String(r.packets) },
+          ]),
+        );
+      }),
+  );
+  command.addCommand(
+    policyKeyOptions(mapCommand('update', 'allow or deny'))
+      .argument('<endpoint-id>')
+      .option('--deny', 'deny instead of allow')
+      .option('--proxy-port <port>', 'redirect to this L7 proxy port', '0')
+      .action(
+        (endpoint: string, flags: MapFlags & PolicyKeyFlags & { deny?: boolean; proxyPort: string }) => {
+          open(endpoint, flags).set(policyKeyFrom(flags), {
+            proxy_port: parseInteger(flags.proxyPort, '--proxy-port', 0xffff),
+            deny: flags.deny ? 1 : 0,
+            packets: 0n,
+            bytes: 0n,
+          });
+        },
+      ),
+  );
+  command.addCommand(
+    policyKeyOptions(mapCommand('delete', 'delete an entry'))
+      .argument('<endpoint-id>')
+      .action((endpoint: string, flags: MapFlags & PolicyKeyFlags) => {
+        if (!open(endpoint, flags).delete(policyKeyFrom(flags))) throw new Error('no such policy entry');
+      }),
+  );
+  return command;
+}
+
+function lbCommand(io: CliIo): Command {
+  const command = new Command('lb').description(
+    'cilium_lb4_services_v2, _backends_v2, _reverse_nat: IPv4 load balancing',
+  );
+  command.addCommand(
+    mapCommand('list', 'list services with their backends (like `cilium bpf lb list`)')
+      .option('--revnat', 'list the reverse NAT entries instead')
+      .action((flags: MapFlags & { revnat?: boolean }) => {
+        if (flags.revnat) {
+          const rows = openPinned(lb4ReverseNatMap(), flags.pinRoot)
+            .entries()
+            .map(([id, v]) => ({ id, address: `${v.address}:${v.port}` }));
+          print(io, flags, rows, () =>
+            renderTable(rows, [
+              { header: 'ID', value: (r) => r.id },
+              { header: 'BACKEND ADDRESS (REVNAT_ID) (SLOT)', value: (r) => r.address },
+            ]),
+          );
+          return;
+        }
+        const backends = new Map(openPinned(lb4BackendsMap(), flags.pinRoot).entries());
+        const rows = openPinned(lb4ServicesMap(), flags.pinRoot)
+          .entries()
+          .sort(
+            ([a], [b]) =>
+              `${a.address}:${a.dport}`.localeCompare(`${b.address}:${b.dport}`) ||
+              a.backend_slot - b.backend_slot,
+          )
+          .map(([k, v]) => {
+            const backend = k.backend_slot === 0 ? undefined : backends.get(v.backend_id);
+            const target =
+              k.backend_slot === 0
+                ? `0.0.0.0:0 (${v.rev_nat_index}) (0) [flags 0x${v.flags.toString(16)}, ${v.count} backends]`
+                : `${backend ? `${backend.address}:${backend.port}` : `backend ${v.backend_id} missing`} (${v.rev_nat_index}) (${k.backend_slot})`;
+            return {
+              service: `${k.address}:${k.dport}${k.scope === 1 ? '/i' : ''}`,
+              slot: k.backend_slot,
+              backend: target,
+              key: k,
+              value: v,
+            };
+          });
+        print(io, flags, rows, () =>
+          renderTable(rows, [
+            { header: 'SERVICE ADDRESS', value: (r) => r.service },
+            { header: 'BACKEND ADDRESS (REVNAT_ID) (SLOT)', value: (r) => r.backend },
+          ]),
+        );
+      }),
+  );
+  return command;
+}
+
+function ctCommand(io: CliIo): Command {
+  const command = new Command('ct').description(
+    'cilium_ct4_global and cilium_ct_any4_global: connection tracking',
+  );
+  command.addCommand(
+    mapCommand('list', 'list the IPv4 connection tracking entries').action((flags: MapFlags) => {
+      const rows = [ct4TcpMap(), ct4AnyMap()].flatMap((definition) =>
+        openPinned(definition, flags.pinRoot)
+          .entries()
+          .map(([k, v]) => ({ map: definition.spec.name, ...k, ...v })),
+      );
+      print(io, flags, rows, () =>
+        rows
+          .map(
+            (r) =>
+              `${protoName(r.nexthdr)} ${r.flags & 1 ? 'IN' : 'OUT'} ${r.saddr}:${r.sport} -> ${r.daddr}:${r.dport} ` +
+              `expires=${r.lifetime} RxPackets=${r.rx_packets} RxBytes=${r.rx_bytes} TxPackets=${r.tx_packets} ` +
+              `TxBytes=${r.tx_bytes} Flags=${r.seen_non_syn ? 'seen_non_syn ' : ''}RevNAT=${r.rev_nat_index} SourceSecurityID=${r.src_sec_id}\n`,
+          )
+          .join(''),
+      );
+    }),
+  );
+  return command;
+}
+
+function natCommand(io: CliIo): Command {
+  const command = new Command('nat').description('cilium_snat_v4_external: SNAT translations');
+  command.addCommand(
+    mapCommand('list', 'list the IPv4 NAT entries').action((flags: MapFlags) => {
+      const rows = openPinned(snat4Map(), flags.pinRoot)
+        .entries()
+        .map(([k, v]) => ({ ...k, ...v }));
+      print(io, flags, rows, () =>
+        rows
+          .map(
+            (r) =>
+              `${protoName(r.nexthdr)} ${r.flags & 1 ? 'IN' : 'OUT'} ${r.saddr}:${r.sport} -> ${r.daddr}:${r.dport} ` +
+              `XLATE_${r.flags & 1 ? 'DST' : 'SRC'} ${r.to_saddr}:${r.to_sport} Created=${r.created}sec HostLocal=${r.host_local}\n`,
+          )
+          .join(''),
+      );
+    }),
+  );
+  return command;
+}
+
+function egressCommand(io: CliIo): Command {
+  const command = new Command('egress').description('cilium_egress_gw_policy_v4: egress gateway policy');
+  const open = (flags: MapFlags) => openPinned(egressPolicyMap(), flags.pinRoot);
+  command.addCommand(
+    mapCommand('list', 'list egress gateway entries').action((flags: MapFlags) => {
+      const rows = open(flags)
+        .entries()
+        .map(([k, v]) => ({
+          sourceIp: k.saddr,
+          destinationCidr: egressGwPolicyKeyCidr(k),
+          egressIp: v.egress_ip,
+          gatewayIp: v.gateway_ip,
+        }));
+      print(io, flags, rows, () =>
+        renderTable(rows, [
+          { header: 'Source IP', value: (r) => r.sourceIp },
+          { header: 'Destination CIDR', value: (r) => r.destinationCidr },
+          { header: 'Egress IP', value: (r) => r.egressIp },
+          { header: 'Gateway IP', value: (r) => r.gatewayIp },
+        ]),
+      );
+    }),
+  );
+  command.addCommand(
+    mapCommand('update', 'write an entry')
+      .argument('<source-ip>')
+      .argument('<destination-cidr>')
+      .requiredOption('--egress-ip <ip>', 'the IP to SNAT to')
+      .requiredOption('--gateway-ip <ip>', 'the gateway node')
+      .action((source: string, cidr: string, flags: MapFlags & { egressIp: string; gatewayIp: string }) => {
+        open(flags).set(egressGwPolicyKeyFor(source, cidr), {
+          egress_ip: flags.egressIp,
+          gateway_ip: flags.gatewayIp,
+        });
+      }),
+  );
+  command.addCommand(
+    mapCommand('delete', 'delete an entry')
+      .argument('<source-ip>')
+      .argument('<destination-cidr>')
+      .action((source: string, cidr: string, flags: MapFlags) => {
+        if (!open(flags).delete(egressGwPolicyKeyFor(source, cidr))) throw new Error('no such egress entry');
+      }),
+  );
+  return command;
+}
+
+function tunnelCommand(io: CliIo): Command {
+  const command = new Command('tunnel').description('cilium_tunnel_map: pod CIDR base address to node IP');
+  const open = (flags: MapFlags) => openPinned(tunnelMap(), flags.pinRoot);
+  command.addCommand(
+    mapCommand('list', 'list tunnel endpoints').action((flags: MapFlags) => {
+      const rows = open(flags)
+        .entries()
+        .map(([k, v]) => ({ prefix: k.ip, endpoint: v.ip, key: v.key }));
+      print(io, flags, rows, () =>
+        renderTable(rows, [
+          { header: 'TUNNEL', value: (r) => `${r.prefix}:0` },
+          { header: 'VALUE', value: (r) => `${r.endpoint}:0` },
+        ]),
+      );
+    }),
+  );
+  command.addCommand(
+    mapCommand('update', 'write an entry')
+      .argument('<prefix-ip>')
+      .argument('<endpoint-ip>')
+      .option('--encrypt-key <n>', 'IPsec key index', '0')
+      .action((prefix: string, endpoint: string, flags: MapFlags & { encryptKey: string }) => {
+        open(flags).set(
+          endpointKeyFor(prefix),
+          endpointKeyFor(endpoint, parseInteger(flags.encryptKey, '--encrypt-key', 255)),
+        );
+      }),
+  );
+  command.addCommand(
+    mapCommand('delete', 'delete an entry')
+      .argument('<prefix-ip>')
+      .action((prefix: string, flags: MapFlags) => {
+        if (!open(flags).delete(endpointKeyFor(prefix)))
+          throw new Error(`${prefix} is not in the tunnel map`);
+      }),
+  );
+  return command;
+}
+
+function endpointCommand(io: CliIo): Command {
+  const command = new Command('endpoint').description('cilium_lxc: local endpoints');
+  command.addCommand(
+    mapCommand('list', 'list local endpoints').action((flags: MapFlags) => {
+      const rows = openPinned(lxcMap(), flags.pinRoot)
+        .entries()
+        .map(([k, v]) => ({ ip: k.ip, ...v }));
+      print(io, flags, rows, () =>
+        renderTable(rows, [
+          { header: 'IP ADDRESS', value: (r) => `${r.ip}:0` },
+          {
+            header: 'LOCAL ENDPOINT INFO',
+            value: (r) =>
+              r.flags & 1
+                ? '(localhost)'
+                : `id=${r.lxc_id} flags=0x${r.flags.toString(16).padStart(4, '0')} ifindex=${r.ifindex} mac=${r.mac.toUpperCase()} nodemac=${r.node_mac.toUpperCase()}`,
+          },
+        ]),
+      );
+    }),
+  );
+  return command;
+}
+
+function metricsCommand(io: CliIo): Command {
+  const command = new Command('metrics').description(
+    'cilium_metrics: forward and drop counters (per-CPU, summed)',
+  );
+  const directions = ['UNKNOWN', 'INGRESS', 'EGRESS', 'SERVICE'];
+  command.addCommand(
+    mapCommand('list', 'list counters').action((flags: MapFlags) => {
+      const map = PerCpuTypedMap.openPinned(new KernelBackend(), metricsMap(), flags.pinRoot);
+      const rows = map.entries().map(([k, values]) => {
+        const sum = sumMetrics(values);
+        return {
+          reason: k.reason,
+          reasonText: k.reason === 0 ? 'Forwarded' : dropReasonText(k.reason),
+          direction: directions[k.dir] ?? String(k.dir),
+          packets: sum.count,
+          bytes: sum.bytes,
+        };
+      });
+      print(io, flags, rows, () =>
+        renderTable(rows, [
+          { header: 'REASON', value: (r) => r.reasonText },
+          { header: 'DIRECTION', value: (r) => r.direction },
+          { header: 'PACKETS', value: (r) => String(r.packets) },
+          { header: 'BYTES', value: (r) => String(r.bytes) },
+        ]),
+      );
+    }),
+  );
+  return command;
+}
+
+/** Parses `IP:PORT[/PROTO][,WEIGHT]` (IPv6 as `[IP]:PORT`). */
+function parseMaglevBackend(text: string, id: number): MaglevBackend {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+)(?:\/([A-Za-z]+))?(?:,(\d+))?$/.exec(text);
+  if (!match) throw new Error(`invalid --backend "${text}": use IP:PORT[/PROTO][,WEIGHT]`);
+  const [, v6, v4, port, proto, weight] = match;
+  return {
+    id,
+    address: v6 ?? v4 ?? '',
+    port: parseInteger(port ?? '', '--backend port', 0xffff),
+    protocol: (proto ?? 'TCP').toUpperCase(),
+    ...(weight === undefined ? {} : { weight: parseInteger(weight, '--backend weight', 0xffff) }),
+  };
+}
+
+function maglevCommand(io: CliIo): Command {
+  return new Command('maglev')
+    .description("compute a service's Maglev lookup table as Cilium does")
+    .option(
+      '--table-size <m>',
+      'table size M (a prime from Cilium’s list)',
+      String(DEFAULT_MAGLEV_TABLE_SIZE),
+    )
+    .option('--backend <addr...>', 'IP:PORT[/PROTO][,WEIGHT], repeatable; IDs follow the order given')
+    .option('--first-id <n>', 'ID of the first backend', '1')
+    .option('--seed <base64>', 'hash seed (12 bytes, base64)', DEFAULT_MAGLEV_SEED)
+    .addOption(
+      new Option('--naming <version>', 'backend names to hash').choices(['1.12', 'current']).default('1.12'),
+    )
+    .addOption(outputOption())
+    .action(
+      (flags: {
+        tableSize: string;
+        backend?: string[];
+        firstId: string;
+        seed: string;
+        naming: MaglevNaming;
+        output: OutputFormat;
+      }) => {
+        const first = parseInteger(flags.firstId, '--first-id', 0xffffffff);
+        const backends = (flags.backend ?? []).map((text, i) => parseMaglevBackend(text, first + i));
+        if (backends.length === 0) throw new Error('give at least one --backend');
+        const tableSize = parseInteger(flags.tableSize, '--table-size', 0xffffffff);
+        const table = maglevTable(backends, { tableSize, seed: flags.seed, naming: flags.naming });
+        const rows = backends.map((b) => ({
+          id: b.id,
+          name: maglevBackendName(b, flags.naming),
+          weight: b.weight ?? 1,
+          slots: table.filter((x) => x === b.id).length,
+        }));
+        if (flags.output === 'json') {
+          io.stdout(
+            renderJson({
+              tableSize,
+              naming: flags.naming,
+              seed: flags.seed,
+              backends: rows,
+              table: Array.from(table),
+            }),
+          );
+          return;
+        }
+        io.stdout(
+          renderTable(rows, [
+            { header: 'ID', value: (r) => r.id },
+            { header: 'HASHED NAME', value: (r) => r.name },
+            { header: 'WEIGHT', value: (r) => r.weight },
+            { header: 'SLOTS', value: (r) => r.slots },
+          ]) + `\nLUT (id(run length), M=${tableSize}):\n${runLengthEncode(table)}\n`,
+        );
+      },
+    );
+}
+
+/** Applies the CLI's error handling and output to a command tree built with addCommand. */
+function inheritSettings(command: Command, io: CliIo): Command {
+  for (const sub of command.commands) {
+    sub.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    inheritSettings(sub, io);
+  }
+  return command;
+}
+
+/** `ciliary bpf ...`: Cilium's pinned BPF maps, as `cilium bpf ...` shows them. */
+export function bpfCommand(io: CliIo): Command {
+  const bpf = new Command('bpf').description(
+    "inspect and edit Cilium 1.12's pinned BPF maps, compute Maglev tables",
+  );
+  for (const sub of [
+    ipcacheCommand(io),
+    policyCommand(io),
+    lbCommand(io),
+    ctCommand(io),
+    natCommand(io),
+    egressCommand(io),
+    tunnelCommand(io),
+    endpointCommand(io),
+    metricsCommand(io),
+    maglevCommand(io),
+  ])
+    bpf.addCommand(sub);
+  return inheritSettings(bpf, io);
+}

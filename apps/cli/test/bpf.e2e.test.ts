@@ -1,0 +1,241 @@
+import { afterAll, beforeAll, describe, expect } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { isRoot, kernelTest } from '@ciliary/testing';
+import {
+  ct4AnyMap,
+  ct4TcpMap,
+  egressPolicyMap,
+  ipcacheMap,
+  KernelBackend,
+  LoadBalancerMaps,
+  lxcMap,
+  metricsMap,
+  PerCpuTypedMap,
+  policyMap,
+  snat4Map,
+  tunnelMap,
+  TypedMap,
+  type MapDefinition,
+} from '@ciliary/ebpf-maps';
+
+// The real command line on real pinned maps: the built bin, a scratch directory on bpffs.
+const ciliary = path.resolve(__dirname, '../../../node_modules/.bin/ciliary');
+const bpfMaps = { name: 'BPF maps (root, bpffs)', available: () => isRoot() && existsSync('/sys/fs/bpf') };
+const root = `/sys/fs/bpf/ciliary-cli-test-${process.pid}`;
+
+function run(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(ciliary, args, { encoding: 'utf8', timeout: 20_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+const bpf = (...args: string[]) => run('bpf', ...args, '--pin-root', root);
+
+beforeAll(() => {
+  if (!bpfMaps.available()) return;
+  mkdirSync(root, { recursive: true });
+  const kernel = new KernelBackend();
+  // Maps sized unlike Cilium's defaults: the CLI must read whatever the node configured.
+  const small = { maxEntries: 128 };
+  const definitions: Array<MapDefinition<unknown, unknown>> = [
+    ipcacheMap(small),
+    policyMap(42, small),
+    egressPolicyMap(small),
+    tunnelMap(small),
+    lxcMap(small),
+    ct4TcpMap(small),
+    ct4AnyMap(small),
+    snat4Map(small),
+  ] as Array<MapDefinition<unknown, unknown>>;
+  for (const d of definitions) kernel.open(d.spec, { pinRoot: root }).close();
+  const lb = LoadBalancerMaps.open(kernel, { pinRoot: root, ...small });
+  lb.upsertService({
+    frontend: { address: '10.96.0.10', port: 53 },
+    revNatIndex: 7,
+    backends: [{ id: 3, address: '10.0.1.5', port: 5353, proto: 17 }],
+  });
+  const tuple = { daddr: '10.0.0.2', saddr: '10.0.0.1', dport: 80, sport: 40000, nexthdr: 6, flags: 0 };
+  const ct = TypedMap.open(kernel, ct4TcpMap(small), { pinRoot: root });
+  ct.set(tuple, {
+    rx_packets: 1n,
+    rx_bytes: 60n,
+    tx_packets: 2n,
+    tx_bytes: 120n,
+    lifetime: 21600,
+    rx_closing: 0,
+    tx_closing: 0,
+    nat46: 0,
+    lb_loopback: 0,
+    seen_non_syn: 1,
+    node_port: 0,
+    proxy_redirect: 0,
+    dsr: 0,
+    from_l7lb: 0,
+    rev_nat_index: 0,
+    ifindex: 0,
+    tx_flags_seen: 0,
+    rx_flags_seen: 0,
+    src_sec_id: 1234,
+    last_tx_report: 0,
+    last_rx_report: 0,
+  });
+  TypedMap.open(kernel, lxcMap(small), { pinRoot: root }).set(
+    { ip: '10.0.0.7', family: 1, key: 0 },
+    { ifindex: 12, lxc_id: 42, flags: 0, mac: 'aa:bb:cc:dd:ee:ff', node_mac: '02:00:00:00:00:01' },
+  );
+  const metrics = PerCpuTypedMap.open(kernel, metricsMap({ maxEntries: 64 }), { pinRoot: root });
+  metrics.set(
+    { reason: 133, dir: 1 },
+    Array.from({ length: kernel.possibleCpus }, () => ({ count: 2n, bytes: 200n })),
+  );
+});
+afterAll(() => {
+  if (existsSync(root)) rmSync(root, { recursive: true, force: true });
+});
+
+describe('ciliary bpf', () => {
+  kernelTest('ipcache update, list (table and JSON), get by longest prefix, delete', bpfMaps, () => {
+    expect(
+      bpf('ipcache', 'update', '10.1.0.0/16', '--identity', '1234', '--tunnel-endpoint', '192.168.1.2').code,
+    ).toBe(0);
+    expect(bpf('ipcache', 'update', '10.0.0.0/8', '--identity', '2').code).toBe(0);
+    const list = bpf('ipcache', 'list');
+    expect(list.stdout).toBe(
+      'IP PREFIX/ADDRESS   IDENTITY\n' +
+        '10.0.0.0/8          identity=2 encryptkey=0 tunnelendpoint=0.0.0.0\n' +
+        '10.1.0.0/16         identity=1234 encryptkey=0 tunnelendpoint=192.168.1.2\n',
+    );
+    expect(JSON.parse(bpf('ipcache', 'list', '-o', 'json').stdout)).toEqual([
+      { cidr: '10.0.0.0/8', identity: 2, encryptKey: 0 },
+      { cidr: '10.1.0.0/16', identity: 1234, tunnelEndpoint: '192.168.1.2', encryptKey: 0 },
+    ]);
+    expect(JSON.parse(bpf('ipcache', 'get', '10.1.9.9', '-o', 'json').stdout)).toEqual([
+      { identity: 1234, tunnelEndpoint: '192.168.1.2', encryptKey: 0 },
+    ]);
+    expect(bpf('ipcache', 'delete', '10.1.0.0/16').code).toBe(0);
+    const gone = bpf('ipcache', 'delete', '10.1.0.0/16');
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('ciliary: 10.1.0.0/16 is not in the ipcache\n');
+    const bad = bpf('ipcache', 'update', '10.1.0.0/40', '--identity', '1');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^ciliary: ipcache_key: "10.1.0.0\/40" is not an IP address or CIDR\n$/);
+  });
+
+  kernelTest('policy, egress and tunnel entries written by hand read back', bpfMaps, () => {
+    expect(bpf('policy', 'update', '42', '--identity', '1234', '--port', '80', '--proto', 'tcp').code).toBe(
+      0,
+    );
+    expect(bpf('policy', 'update', '42', '--egress', '--deny').code).toBe(0);
+    expect(bpf('policy', 'list', '42').stdout).toMatch(/Allow\s+Ingress\s+1234\s+80\/TCP\s+NONE\s+0\s+0/);
+    expect(bpf('policy', 'list', '42').stdout).toMatch(/Deny\s+Egress\s+0\s+ANY\s+NONE/);
+    expect(bpf('policy', 'delete', '42', '--egress').code).toBe(0);
+    expect(JSON.parse(bpf('policy', 'list', '42', '-o', 'json').stdout)).toHaveLength(1);
+
+    expect(
+      bpf(
+        'egress',
+        'update',
+        '10.0.1.5',
+        '192.168.0.0/16',
+        '--egress-ip',
+        '172.18.0.10',
+        '--gateway-ip',
+        '172.18.0.2',
+      ).code,
+    ).toBe(0);
+    expect(JSON.parse(bpf('egress', 'list', '-o', 'json').stdout)).toEqual([
+      {
+        sourceIp: '10.0.1.5',
+        destinationCidr: '192.168.0.0/16',
+        egressIp: '172.18.0.10',
+        gatewayIp: '172.18.0.2',
+      },
+    ]);
+    expect(bpf('egress', 'delete', '10.0.1.5', '192.168.0.0/16').code).toBe(0);
+
+    expect(bpf('tunnel', 'update', '10.244.1.0', '192.168.1.2').code).toBe(0);
+    expect(bpf('tunnel', 'list').stdout).toBe('TUNNEL         VALUE\n10.244.1.0:0   192.168.1.2:0\n');
+  });
+
+  kernelTest('lb, ct, nat, endpoint and metrics listings', bpfMaps, () => {
+    const lb = bpf('lb', 'list');
+    expect(lb.stdout).toContain('10.96.0.10:53     0.0.0.0:0 (7) (0) [flags 0x0, 1 backends]');
+    expect(lb.stdout).toContain('10.96.0.10:53     10.0.1.5:5353 (7) (1)');
+    expect(bpf('lb', 'list', '--revnat').stdout).toMatch(/7\s+10\.96\.0\.10:53/);
+    expect(bpf('ct', 'list').stdout).toBe(
+      'TCP OUT 10.0.0.1:40000 -> 10.0.0.2:80 expires=21600 RxPackets=1 RxBytes=60 TxPackets=2 TxBytes=120 Flags=seen_non_syn RevNAT=0 SourceSecurityID=1234\n',
+    );
+    expect(JSON.parse(bpf('nat', 'list', '-o', 'json').stdout)).toEqual([]);
+    expect(bpf('endpoint', 'list').stdout).toMatch(
+      /10\.0\.0\.7:0\s+id=42 flags=0x0000 ifindex=12 mac=AA:BB:CC:DD:EE:FF nodemac=02:00:00:00:00:01/,
+    );
+    const metrics = JSON.parse(bpf('metrics', 'list', '-o', 'json').stdout) as Array<Record<string, unknown>>;
+    expect(metrics).toHaveLength(1);
+    expect(metrics[0]).toMatchObject({ reason: 133, reasonText: 'Policy denied', direction: 'INGRESS' });
+  });
+
+  kernelTest('a missing map is one clear error line', bpfMaps, () => {
+    const missing = run('bpf', 'ipcache', 'list', '--pin-root', `${root}/nope`);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      `ciliary: cilium_ipcache: open pinned: cannot open ${root}/nope/cilium_ipcache (ENOENT)\n`,
+    );
+  });
+});
+
+describe('ciliary bpf maglev', () => {
+  // No kernel needed; kernelTest is not used so this runs everywhere.
+  const maglev = (...args: string[]) => run('bpf', 'maglev', ...args);
+  test("reproduces Cilium's TestReproducible table with --naming current", () => {
+    const { code, stdout } = maglev(
+      '--table-size',
+      '251',
+      '--naming',
+      'current',
+      '--first-id',
+      '0',
+      '--backend',
+      '0.0.0.1:1,2',
+      '--backend',
+      '0.0.0.3:3,13',
+      '--backend',
+      '0.0.0.4:4,111',
+      '--backend',
+      '0.0.0.5:5,10',
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('[0.0.0.1:1/TCP,State:active]');
+    expect(stdout).toContain(
+      '\n2(5),3(1),2(3),1(1),2(2),0(1),2(1),3(1),2(1),3(1),2(1),1(1),2(7),1(1),2(14),',
+    );
+  });
+
+  test('-o json gives the whole table; bad input is one line', () => {
+    const json = JSON.parse(
+      maglev(
+        '--table-size',
+        '1021',
+        '--backend',
+        '10.0.0.1:80',
+        '--backend',
+        '[fd00::1]:80/UDP',
+        '-o',
+        'json',
+      ).stdout,
+    ) as {
+      table: number[];
+      backends: Array<{ name: string; slots: number }>;
+    };
+    expect(json.table).toHaveLength(1021);
+    expect(json.backends.map((b) => b.name)).toEqual(['10.0.0.1:80', '[fd00::1]:80']);
+    expect(json.backends.map((b) => b.slots).reduce((a, b) => a + b)).toBe(1021);
+    const bad = maglev('--table-size', '1000', '--backend', '10.0.0.1:80');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(
+      'ciliary: /tableSize: 1000 is not one of 251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65521, 131071\n',
+    );
+    expect(maglev('--backend', 'nonsense').stderr).toBe(
+      'ciliary: invalid --backend "nonsense": use IP:PORT[/PROTO][,WEIGHT]\n',
+    );
+  });
+});
