@@ -121,12 +121,12 @@ describe('JSON as Tetragon exports it', () => {
         path: '/bogus',
         message: 'unknown field "bogus" of tetragon.GetEventsResponse',
       },
+      { document: 'export.log:3', path: '/test', message: 'oneof "event" already has "process_exec" set' },
       {
         document: 'export.log:3',
         path: '/time',
         message: 'expected an RFC 3339 timestamp such as "2024-04-14T02:18:14.376304204Z"',
       },
-      { document: 'export.log:3', path: '/test', message: 'oneof "event" already has "process_exec" set' },
     ]);
   });
 

@@ -28,7 +28,19 @@ export class TetragonCodec {
 
   /** Parses one line of Tetragon's JSON export (snake_case or lowerCamel keys, any whitespace). */
   parseEvent(text: string, options: ParseOptions = {}): Result<GetEventsResponse> {
-    return this.parse<GetEventsResponse>(EVENT_MESSAGE, text, options);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return failed([
+        issue(options, '', `invalid JSON: ${err instanceof Error ? err.message : String(err)}`),
+      ]);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return failed([issue(options, '', `expected a JSON object (${EVENT_MESSAGE})`)]);
+    }
+    const issues = normalizeMessage(value as Record<string, unknown>, this.events, options);
+    return issues.length > 0 ? failed(issues) : ok(value as GetEventsResponse);
   }
 
   /** Writes an event as Tetragon's export does, without the trailing newline. */

@@ -64,8 +64,9 @@ export class EventLineDecoder {
   private line(data: string, start: number, end: number): void {
     this.lineNumber++;
     if (end > start && data.charCodeAt(end - 1) === 13) end--; // CRLF
+    // Export lines start with "{"; anything else is checked for being blank.
+    if (data.charCodeAt(start) !== 123 && data.slice(start, end).trim() === '') return;
     const text = data.slice(start, end);
-    if (text.trim() === '') return;
     const document = `${this.options.document}:${this.lineNumber}`;
     const result = this.codec.parseEvent(text, { document, discardUnknown: !this.options.strict });
     if (result.ok) this.options.onEvent(result.value, this.lineNumber);

@@ -21,13 +21,16 @@ interface Context {
   readonly issues: Issue[];
   readonly discardUnknown: boolean;
   readonly document: string | undefined;
+  /** Keys from the root to the object being normalised; joined only when a problem is reported. */
+  readonly stack: string[];
 }
+
+type JsonObject = Record<string, unknown>;
 
 /** Marks a value to remove: zero scalars (protojson leaves them out), nulls and invalid values. */
 const DROP = Symbol('drop');
-type Normalized = unknown;
-
-type JsonObject = Record<string, unknown>;
+/** Stands for an enum's zero value until the caller decides whether it is kept. */
+const ZERO_ENUM = Symbol('zero-enum');
 
 /**
  * Turns a parsed protojson object into the model's canonical form in place: proto (snake_case)
@@ -44,45 +47,52 @@ export function normalizeMessage(
     issues: [],
     discardUnknown: options.discardUnknown ?? true,
     document: options.document,
+    stack: [],
   };
-  normalizeObject(obj, table, ctx, '');
+  normalizeObject(obj, table, ctx);
   return ctx.issues;
 }
 
-function report(ctx: Context, path: string, message: string): void {
-  const issue: Issue =
-    ctx.document === undefined ? { path, message } : { document: ctx.document, path, message };
-  ctx.issues.push(issue);
+function report(ctx: Context, key: string | undefined, message: string): void {
+  const parts = key === undefined ? ctx.stack : [...ctx.stack, key];
+  const path = parts.length === 0 ? '' : `/${parts.join('/')}`;
+  ctx.issues.push(ctx.document === undefined ? { path, message } : { document: ctx.document, path, message });
 }
 
-function normalizeObject(obj: JsonObject, table: MessageTable, ctx: Context, path: string): void {
+function normalizeObject(obj: JsonObject, table: MessageTable, ctx: Context): void {
   let renames: Array<[string, FieldTable]> | undefined;
+  let oneofSet: FieldTable | undefined;
   for (const key in obj) {
     const field = table.byKey[key];
     if (field === undefined) {
-      if (!ctx.discardUnknown) report(ctx, `${path}/${key}`, `unknown field "${key}" of ${table.fullName}`);
+      if (!ctx.discardUnknown) report(ctx, key, `unknown field "${key}" of ${table.fullName}`);
       delete obj[key];
       continue;
     }
     const value = obj[key];
-    const out = normalizeField(value, field, ctx, path, key);
-    if (out === DROP) delete obj[key];
-    else if (out !== value) obj[key] = out;
-    if (key !== field.name && out !== DROP) (renames ??= []).push([key, field]);
+    const out = value === null ? DROP : normalizeField(value, field, ctx, key);
+    if (out === DROP) {
+      delete obj[key];
+      continue;
+    }
+    if (out !== value) obj[key] = out;
+    if (field.oneof !== undefined) {
+      if (oneofSet !== undefined && oneofSet.oneof === field.oneof) {
+        report(ctx, field.name, `oneof "${field.oneof}" already has "${oneofSet.name}" set`);
+        delete obj[key];
+        continue;
+      }
+      oneofSet ??= field;
+    }
+    if (key !== field.name) (renames ??= []).push([key, field]);
   }
-  if (renames) applyRenames(obj, renames, ctx, path);
-  if (table.oneofs.size > 0) checkOneofs(obj, table, ctx, path);
+  if (renames) applyRenames(obj, renames, ctx);
 }
 
-function applyRenames(
-  obj: JsonObject,
-  renames: Array<[string, FieldTable]>,
-  ctx: Context,
-  path: string,
-): void {
+function applyRenames(obj: JsonObject, renames: Array<[string, FieldTable]>, ctx: Context): void {
   for (const [key, field] of renames) {
     if (Object.prototype.hasOwnProperty.call(obj, field.name)) {
-      report(ctx, `${path}/${key}`, `field "${field.name}" is given twice (as "${field.name}" and "${key}")`);
+      report(ctx, key, `field "${field.name}" is given twice (as "${field.name}" and "${key}")`);
     } else {
       obj[field.name] = obj[key];
     }
@@ -90,31 +100,39 @@ function applyRenames(
   }
 }
 
-function checkOneofs(obj: JsonObject, table: MessageTable, ctx: Context, path: string): void {
-  for (const [name, members] of table.oneofs) {
-    let set: string | undefined;
-    for (const member of members) {
-      if (obj[member.name] === undefined) continue;
-      if (set !== undefined) {
-        report(ctx, `${path}/${member.name}`, `oneof "${name}" already has "${set}" set`);
-        delete obj[member.name];
-      } else set = member.name;
-    }
+function normalizeField(value: unknown, field: FieldTable, ctx: Context, key: string): unknown {
+  // The common cases first: strings, nested messages, small unsigned integers.
+  switch (field.kind) {
+    case 'string':
+      if (typeof value === 'string' && !field.repeated)
+        return value === '' && field.oneof === undefined ? DROP : value;
+      break;
+    case 'message':
+      if (!field.repeated && typeof value === 'object' && !Array.isArray(value)) {
+        ctx.stack.push(key);
+        normalizeObject(value as JsonObject, field.message!, ctx);
+        ctx.stack.pop();
+        return value;
+      }
+      break;
+    case 'wrapper':
+      if (
+        field.wrapped === 'uint32' &&
+        typeof value === 'number' &&
+        value >= 0 &&
+        value <= 0xffffffff &&
+        Number.isInteger(value)
+      ) {
+        return value;
+      }
+      break;
   }
-}
-
-function normalizeField(
-  value: unknown,
-  field: FieldTable,
-  ctx: Context,
-  path: string,
-  key: string,
-): Normalized {
-  if (value === null) return DROP;
-  if (field.map) return normalizeMap(value, field, ctx, `${path}/${key}`);
-  if (field.repeated) return normalizeList(value, field, ctx, `${path}/${key}`);
-  const out = normalizeSingle(value, field.kind, field, ctx, path, key);
-  if (out === DROP || field.oneof !== undefined) return out;
+  if (field.map) return normalizeMap(value, ctx, key);
+  if (field.repeated) return normalizeList(value, field, ctx, key);
+  const out = normalizeSingle(value, field.kind, field, ctx, key);
+  if (out === DROP) return DROP;
+  if (out === ZERO_ENUM) return field.oneof === undefined ? DROP : zeroEnumName(field);
+  if (field.oneof !== undefined || field.kind === 'wrapper') return out;
   return isZero(out, field.kind) ? DROP : out;
 }
 
@@ -132,50 +150,60 @@ function isZero(value: unknown, kind: FieldKind): boolean {
       return value === '0';
     case 'bool':
       return value === false;
-    case 'enum':
-      return value === 0 || value === '__zero__';
     default:
       return false;
   }
 }
 
-function normalizeList(value: unknown, field: FieldTable, ctx: Context, path: string): Normalized {
+function normalizeList(value: unknown, field: FieldTable, ctx: Context, key: string): unknown {
   if (!Array.isArray(value)) {
-    report(ctx, path, 'expected a list');
+    report(ctx, key, 'expected a list');
     return DROP;
   }
+  ctx.stack.push(key);
   let clean = true;
   for (let i = 0; i < value.length; i++) {
     const element: unknown = value[i];
-    const out = element === null ? DROP : normalizeSingle(element, field.kind, field, ctx, path, String(i));
+    let out: unknown;
+    if (element === null) {
+      report(ctx, String(i), 'null is not allowed in a list');
+      out = DROP;
+    } else if (field.kind === 'message' && typeof element === 'object' && !Array.isArray(element)) {
+      ctx.stack.push(String(i));
+      normalizeObject(element as JsonObject, field.message!, ctx);
+      ctx.stack.pop();
+      continue;
+    } else {
+      out = normalizeSingle(element, field.kind, field, ctx, String(i));
+    }
     if (out === DROP) {
-      if (element === null) report(ctx, `${path}/${i}`, 'null is not allowed in a list');
       clean = false;
       value[i] = DROP;
-    } else if (out !== element) value[i] = out === ZERO_ENUM ? zeroEnumName(field) : out;
+    } else if (out === ZERO_ENUM) value[i] = zeroEnumName(field);
+    else if (out !== element) value[i] = out;
   }
+  ctx.stack.pop();
   const list = clean ? value : value.filter((e) => e !== DROP);
   return list.length === 0 ? DROP : list;
 }
 
-function normalizeMap(value: unknown, field: FieldTable, ctx: Context, path: string): Normalized {
+function normalizeMap(value: unknown, ctx: Context, key: string): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    report(ctx, path, 'expected an object (map)');
+    report(ctx, key, 'expected an object (map)');
     return DROP;
   }
   const map = value as JsonObject;
   let size = 0;
-  for (const key in map) {
-    if (typeof map[key] !== 'string') {
-      report(ctx, `${path}/${key}`, 'expected a string');
-      delete map[key];
+  ctx.stack.push(key);
+  for (const k in map) {
+    if (typeof map[k] !== 'string') {
+      report(ctx, k, 'expected a string');
+      delete map[k];
     } else size++;
   }
+  ctx.stack.pop();
   return size === 0 ? DROP : map;
 }
-
-/** Stands for an enum's zero value until the caller decides whether it is kept. */
-const ZERO_ENUM = '__zero__';
 
 function zeroEnumName(field: FieldTable): string {
   return field.enumTable?.byNumber.get(0) ?? '0';
@@ -186,97 +214,85 @@ function normalizeSingle(
   kind: FieldKind,
   field: FieldTable,
   ctx: Context,
-  path: string,
   key: string,
-): Normalized {
+): unknown {
   switch (kind) {
     case 'string':
       if (typeof value === 'string') return value;
-      return invalid(ctx, path, key, 'expected a string');
+      return invalid(ctx, key, 'expected a string');
     case 'int32':
     case 'uint32': {
       if (typeof value === 'number' && value >= 0 && value <= 0x7fffffff && Number.isInteger(value))
         return value;
       const n = int32Of(value, kind);
       return n === undefined
-        ? invalid(ctx, path, key, `expected ${kind === 'uint32' ? 'an unsigned' : 'a'} 32-bit integer`)
+        ? invalid(ctx, key, `expected ${kind === 'uint32' ? 'an unsigned' : 'a'} 32-bit integer`)
         : n;
     }
     case 'int64':
     case 'uint64': {
       const s = canonicalInt64(value, kind);
       return s === undefined
-        ? invalid(ctx, path, key, `expected ${kind === 'uint64' ? 'an unsigned' : 'a'} 64-bit integer`)
+        ? invalid(ctx, key, `expected ${kind === 'uint64' ? 'an unsigned' : 'a'} 64-bit integer`)
         : s;
     }
     case 'bool':
       if (typeof value === 'boolean') return value;
-      return invalid(ctx, path, key, 'expected true or false');
+      return invalid(ctx, key, 'expected true or false');
     case 'double':
       if (typeof value === 'number') return value;
       if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') return value;
-      return invalid(ctx, path, key, 'expected a number');
+      return invalid(ctx, key, 'expected a number');
     case 'bytes': {
       const b = typeof value === 'string' ? canonicalBase64(value) : undefined;
-      return b === undefined ? invalid(ctx, path, key, 'expected base64-encoded bytes') : b;
+      return b === undefined ? invalid(ctx, key, 'expected base64-encoded bytes') : b;
     }
     case 'enum':
-      return normalizeEnum(value, field, ctx, path, key);
+      return normalizeEnum(value, field, ctx, key);
     case 'message':
       if (typeof value === 'object' && value !== null && !Array.isArray(value) && field.message) {
-        normalizeObject(value as JsonObject, field.message, ctx, `${path}/${key}`);
+        ctx.stack.push(key);
+        normalizeObject(value as JsonObject, field.message, ctx);
+        ctx.stack.pop();
         return value;
       }
-      return invalid(ctx, path, key, 'expected an object');
+      return invalid(ctx, key, 'expected an object');
     case 'wrapper':
-      return normalizeSingle(value, field.wrapped ?? 'string', field, ctx, path, key);
+      return normalizeSingle(value, field.wrapped ?? 'string', field, ctx, key);
     case 'timestamp': {
       const t = typeof value === 'string' ? canonicalTimestamp(value) : undefined;
       return t === undefined
-        ? invalid(ctx, path, key, 'expected an RFC 3339 timestamp such as "2024-04-14T02:18:14.376304204Z"')
+        ? invalid(ctx, key, 'expected an RFC 3339 timestamp such as "2024-04-14T02:18:14.376304204Z"')
         : t;
     }
     case 'duration': {
       const d = typeof value === 'string' ? canonicalDuration(value) : undefined;
-      return d === undefined ? invalid(ctx, path, key, 'expected a duration such as "15s" or "0.5s"') : d;
+      return d === undefined ? invalid(ctx, key, 'expected a duration such as "15s" or "0.5s"') : d;
     }
     case 'fieldMask':
       if (typeof value === 'string') return fieldMaskToJson(fieldMaskFromJson(value));
-      return invalid(ctx, path, key, 'expected a comma-separated list of field paths');
+      return invalid(ctx, key, 'expected a comma-separated list of field paths');
   }
 }
 
-function normalizeEnum(
-  value: unknown,
-  field: FieldTable,
-  ctx: Context,
-  path: string,
-  key: string,
-): Normalized {
-  const table = field.enumTable;
-  if (!table) return invalid(ctx, path, key, 'enum without a table');
-  let number: number | undefined;
-  let name: string | undefined;
+function normalizeEnum(value: unknown, field: FieldTable, ctx: Context, key: string): unknown {
+  const table = field.enumTable!;
   if (typeof value === 'string') {
-    number = table.byName.get(value);
-    name = value;
+    const number = table.byName.get(value);
     if (number === undefined) {
-      if (ctx.discardUnknown) return DROP;
-      return invalid(ctx, path, key, `unknown ${table.fullName} value "${value}"`);
+      return ctx.discardUnknown ? DROP : invalid(ctx, key, `unknown ${table.fullName} value "${value}"`);
     }
-  } else if (typeof value === 'number' && Number.isInteger(value)) {
-    number = value;
-    name = table.byNumber.get(value);
-    // protojson writes numbers it has no name for as numbers; keep them.
-    if (name === undefined) return value === 0 ? ZERO_ENUM : value;
-  } else {
-    return invalid(ctx, path, key, `expected a ${table.fullName} name`);
+    return number === 0 && !field.repeated ? ZERO_ENUM : value;
   }
-  if (number === 0 && field.oneof === undefined && !field.repeated) return ZERO_ENUM;
-  return name;
+  if (typeof value === 'number' && Number.isInteger(value)) {
+    if (value === 0 && !field.repeated) return ZERO_ENUM;
+    // protojson writes numbers it has no name for as numbers; keep them.
+    return table.byNumber.get(value) ?? value;
+  }
+  return invalid(ctx, key, `expected a ${table.fullName} name`);
 }
 
-function invalid(ctx: Context, path: string, key: string, message: string): typeof DROP {
-  report(ctx, `${path}/${key}`, message);
+function invalid(ctx: Context, key: string, message: string): typeof DROP {
+  report(ctx, key, message);
   return DROP;
 }

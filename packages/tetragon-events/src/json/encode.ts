@@ -1,12 +1,16 @@
 import type { FieldKind, FieldTable, MessageTable } from '../schema/table';
-import { canonicalTimestamp, canonicalDuration } from './well-known';
+import { canonicalTimestamp, canonicalDuration, isCanonicalTimestampText } from './well-known';
 
 type JsonObject = Record<string, unknown>;
 
 const LINE_SEPARATORS = /[\u2028\u2029]/g;
+// Quotes, backslashes, control characters, U+2028/9 and (lone) surrogates need the slow path.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
 
 /** A JSON string as Go's protojson writes it: like JSON.stringify, plus U+2028/U+2029 escaped. */
 export function quoteJson(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
   const quoted = JSON.stringify(text);
   return quoted.includes('\u2028') || quoted.includes('\u2029')
     ? quoted.replace(LINE_SEPARATORS, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'))
@@ -102,8 +106,10 @@ function writeValue(value: unknown, kind: FieldKind, field: FieldTable): string 
       return field.message ? writeMessage(value as JsonObject, field.message) : undefined;
     case 'wrapper':
       return writeValue(value, field.wrapped ?? 'string', field);
-    case 'timestamp':
-      return quoteJson(canonicalTimestamp(String(value)) ?? String(value));
+    case 'timestamp': {
+      const text = String(value);
+      return `"${isCanonicalTimestampText(text) ? text : (canonicalTimestamp(text) ?? text)}"`;
+    }
     case 'duration':
       return quoteJson(canonicalDuration(String(value)) ?? String(value));
     case 'fieldMask':

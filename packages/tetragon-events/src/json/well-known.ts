@@ -10,7 +10,6 @@ export interface TimeParts {
 const CANONICAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}|\.\d{6}|\.\d{9})?Z$/;
 const TIMESTAMP =
   /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):(\d\d))$/;
-const REDUCIBLE_FRACTION = /\.(?:\d{3}){0,2}000Z$/;
 const MIN_SECONDS = -62135596800; // 0001-01-01T00:00:00Z
 const MAX_SECONDS = 253402300799; // 9999-12-31T23:59:59Z
 
@@ -55,8 +54,14 @@ export function parseTimestamp(text: string): TimeParts | undefined {
 }
 
 /** The canonical form of a timestamp, or undefined when the text is not a valid RFC 3339 time. */
+/** Whether text is a timestamp exactly as protojson writes it (no validation of the date). */
+export function isCanonicalTimestampText(text: string): boolean {
+  return CANONICAL_TIMESTAMP.test(text) && !(text.length > 20 && text.endsWith('000Z'));
+}
+
 export function canonicalTimestamp(text: string): string | undefined {
-  if (CANONICAL_TIMESTAMP.test(text) && !REDUCIBLE_FRACTION.test(text)) {
+  // Fast path: already canonical (a fraction ending in 000 could be shorter, so it is not).
+  if (CANONICAL_TIMESTAMP.test(text) && !(text.length > 20 && text.endsWith('000Z'))) {
     return validDateTime(text) ? text : undefined;
   }
   const parts = parseTimestamp(text);
