@@ -1,0 +1,10 @@
+// The gRPC side, kept apart so that model users never load @grpc/grpc-js.
+// Import as `@ciliary/tetragon-events/server`.
+export {
+  SensorServer,
+  SensorServerError,
+  type SensorServerOptions,
+  type SensorServerStats,
+} from './sensor-server';
+export { SensorClient } from './sensor-client';
+export { sensorsServiceDefinition } from './service';

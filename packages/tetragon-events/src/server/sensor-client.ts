@@ -1,0 +1,60 @@
+import * as grpc from '@grpc/grpc-js';
+import type { TetragonCodec } from '../codec';
+import type {
+  GetEventsRequest,
+  GetEventsResponse,
+  GetHealthStatusResponse,
+  GetVersionResponse,
+} from '../model/types.generated';
+import { sensorsServiceDefinition } from './service';
+
+/** tetra's defaults: a 10 MiB receive limit. */
+const MAX_RECEIVE_BYTES = 10 * 1024 * 1024;
+
+type UnaryMethod<Res> = (
+  request: object,
+  callback: (err: grpc.ServiceError | null, res?: Res) => void,
+) => grpc.ClientUnaryCall;
+
+/** A FineGuidanceSensors client, for ciliary's server or Tetragon's. */
+export class SensorClient {
+  private readonly client: grpc.Client & Record<string, unknown>;
+
+  constructor(
+    codec: TetragonCodec,
+    readonly address: string,
+  ) {
+    const Client = grpc.makeGenericClientConstructor(sensorsServiceDefinition(codec), 'FineGuidanceSensors');
+    this.client = new Client(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
+    }) as grpc.Client & Record<string, unknown>;
+  }
+
+  /** Streams events; stop by breaking out of the loop or calling `cancel` on the returned stream. */
+  getEvents(
+    request: GetEventsRequest = {},
+  ): grpc.ClientReadableStream<GetEventsResponse> & AsyncIterable<GetEventsResponse> {
+    const method = this.client.GetEvents as (req: object) => grpc.ClientReadableStream<GetEventsResponse>;
+    return method.call(this.client, request) as grpc.ClientReadableStream<GetEventsResponse> &
+      AsyncIterable<GetEventsResponse>;
+  }
+
+  getHealth(): Promise<GetHealthStatusResponse> {
+    return this.unary<GetHealthStatusResponse>('GetHealth', {});
+  }
+
+  getVersion(): Promise<GetVersionResponse> {
+    return this.unary<GetVersionResponse>('GetVersion', {});
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private unary<Res>(name: string, request: object): Promise<Res> {
+    const method = this.client[name] as UnaryMethod<Res>;
+    return new Promise((resolve, reject) => {
+      method.call(this.client, request, (err, res) => (err ? reject(err) : resolve(res as Res)));
+    });
+  }
+}

@@ -1,0 +1,206 @@
+import * as grpc from '@grpc/grpc-js';
+import { CiliaryError, formatIssue, silentLogger, type Issue, type Logger } from '@ciliary/core';
+import type { TetragonCodec } from '../codec';
+import { compileEventFilter, type EventFilter } from '../filters/filter';
+import { FieldFilters } from '../filters/field-filter';
+import { parseDuration } from '../json/well-known';
+import type {
+  GetEventsRequest,
+  GetEventsResponse,
+  GetHealthStatusResponse,
+  GetVersionResponse,
+} from '../model/types.generated';
+import { sensorsServiceDefinition } from './service';
+
+export class SensorServerError extends CiliaryError {
+  override readonly name = 'SensorServerError';
+}
+
+export interface SensorServerOptions {
+  readonly codec: TetragonCodec;
+  /** `unix:///var/run/tetragon/tetragon.sock`, `localhost:54321`, or port 0 for any free port. */
+  readonly address: string;
+  readonly version: string;
+  readonly logger?: Logger;
+  /** Events buffered per GetEvents client before drops (Tetragon's --event-queue-size, 10000). */
+  readonly queueSize?: number;
+  /** Health reported by GetHealth; running unless told otherwise. */
+  readonly health?: () => {
+    status: 'HEALTH_STATUS_RUNNING' | 'HEALTH_STATUS_STOPPED' | 'HEALTH_STATUS_ERROR';
+    details: string;
+  };
+}
+
+export interface SensorServerStats {
+  readonly clients: number;
+  readonly published: number;
+  readonly sent: number;
+  /** Events dropped because a client's queue was full (tetragon_notify_overflowed_events_total). */
+  readonly overflowed: number;
+}
+
+type EventsCall = grpc.ServerWritableStream<GetEventsRequest, GetEventsResponse>;
+
+/** One GetEvents listener: its filters and its bounded queue. */
+class Listener {
+  private readonly queue: GetEventsResponse[] = [];
+  private waiting = false;
+  sent = 0;
+  overflowed = 0;
+
+  constructor(
+    private readonly call: EventsCall,
+    private readonly filter: EventFilter,
+    private readonly fieldFilters: FieldFilters,
+    private readonly capacity: number,
+  ) {
+    call.on('drain', () => {
+      this.waiting = false;
+      this.pump();
+    });
+  }
+
+  offer(event: GetEventsResponse): void {
+    if (!this.filter.matches(event)) return;
+    if (this.queue.length >= this.capacity) {
+      this.overflowed++;
+      return;
+    }
+    this.queue.push(this.fieldFilters.apply(event));
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.waiting && this.queue.length > 0 && !this.call.cancelled) {
+      const event = this.queue.shift()!;
+      this.sent++;
+      // write() returns false when grpc-js buffers are full: wait for 'drain'.
+      if (!this.call.write(event)) this.waiting = true;
+    }
+  }
+}
+
+/**
+ * Tetragon's FineGuidanceSensors gRPC API for ciliary's events: GetEvents with server-side
+ * allow/deny lists and field filters (each client gets a bounded queue; when it is full events
+ * are dropped and counted), GetHealth and GetVersion. Served on a unix socket or TCP.
+ */
+export class SensorServer {
+  private readonly server = new grpc.Server();
+  private readonly listeners = new Set<Listener>();
+  private readonly logger: Logger;
+  private published = 0;
+  private finished = { sent: 0, overflowed: 0 };
+  private boundAddress: string | undefined;
+
+  constructor(private readonly options: SensorServerOptions) {
+    this.logger = (options.logger ?? silentLogger()).child({ component: 'tetragon-grpc' });
+    this.server.addService(sensorsServiceDefinition(options.codec), {
+      GetEvents: (call: EventsCall) => this.getEvents(call),
+      GetHealth: (_call: unknown, done: grpc.sendUnaryData<GetHealthStatusResponse>) =>
+        done(null, this.healthStatus()),
+      GetVersion: (_call: unknown, done: grpc.sendUnaryData<GetVersionResponse>) =>
+        done(null, { version: options.version }),
+    });
+  }
+
+  /** Binds and serves; resolves to the bound address (with the port chosen for port 0). */
+  async start(): Promise<string> {
+    const address = this.options.address;
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err
+          ? reject(new SensorServerError(`cannot listen on ${address}: ${err.message}`, { cause: err }))
+          : resolve(bound),
+      ),
+    );
+    this.boundAddress = address.startsWith('unix:') ? address : address.replace(/:\d+$/, `:${port}`);
+    this.logger.info({ address: this.boundAddress }, 'tetragon gRPC API listening');
+    return this.boundAddress;
+  }
+
+  get address(): string | undefined {
+    return this.boundAddress;
+  }
+
+  /** Hands an event to every connected GetEvents client whose filters match. */
+  publish(event: GetEventsResponse): void {
+    this.published++;
+    for (const listener of this.listeners) listener.offer(event);
+  }
+
+  stats(): SensorServerStats {
+    let sent = this.finished.sent;
+    let overflowed = this.finished.overflowed;
+    for (const l of this.listeners) {
+      sent += l.sent;
+      overflowed += l.overflowed;
+    }
+    return { clients: this.listeners.size, published: this.published, sent, overflowed };
+  }
+
+  async stop(): Promise<void> {
+    for (const l of [...this.listeners]) this.listeners.delete(l);
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+
+  private getEvents(call: EventsCall): void {
+    const request = call.request;
+    const issues = requestIssues(request);
+    const filter = compileEventFilter(request, { document: 'GetEventsRequest' });
+    if (!filter.ok) issues.push(...filter.issues);
+    const fieldFilters = FieldFilters.compile(
+      this.options.codec,
+      request.field_filters ?? [],
+      'GetEventsRequest/field_filters',
+    );
+    if (!fieldFilters.ok) issues.push(...fieldFilters.issues);
+    if (issues.length > 0 || !filter.ok || !fieldFilters.ok) {
+      call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: issues.map(formatIssue).join('; ') });
+      return;
+    }
+    const listener = new Listener(call, filter.value, fieldFilters.value, this.options.queueSize ?? 10_000);
+    this.listeners.add(listener);
+    this.logger.info({ clients: this.listeners.size }, 'GetEvents client connected');
+    const remove = (): void => {
+      if (!this.listeners.delete(listener)) return;
+      this.finished.sent += listener.sent;
+      this.finished.overflowed += listener.overflowed;
+      this.logger.info(
+        { clients: this.listeners.size, overflowed: listener.overflowed },
+        'GetEvents client gone',
+      );
+    };
+    call.on('cancelled', remove);
+    call.on('close', remove);
+    call.on('error', remove);
+  }
+
+  private healthStatus(): GetHealthStatusResponse {
+    const health = this.options.health?.() ?? {
+      status: 'HEALTH_STATUS_RUNNING' as const,
+      details: 'running',
+    };
+    return {
+      health_status: [{ event: 'HEALTH_STATUS_TYPE_STATUS', status: health.status, details: health.details }],
+    };
+  }
+}
+
+/** Aggregation only ever applied to events Tetragon no longer has; the options are checked and accepted. */
+function requestIssues(request: GetEventsRequest): Issue[] {
+  const window = request.aggregation_options?.window_size;
+  if (window !== undefined) {
+    const parts = parseDuration(window);
+    if (!parts || parts.seconds < 0 || parts.nanos < 0) {
+      return [
+        {
+          document: 'GetEventsRequest',
+          path: '/aggregation_options/window_size',
+          message: 'must be a positive duration',
+        },
+      ];
+    }
+  }
+  return [];
+}
