@@ -43,6 +43,16 @@ export {
 export { proxylessListenerName, proxylessResources, serviceCluster } from './proxyless/service-listeners';
 export { type RouteParentStatus, type RouteCondition } from './gamma/gamma';
 export {
+  translateGateways,
+  type GatewayInput,
+  type GatewayTranslation,
+  type GatewayStatus,
+  type ListenerStatus,
+  type Condition,
+} from './gateway/translate';
+export { CILIUM_GATEWAY_CONTROLLER } from './gateway/model';
+export { intersectHostnames } from './gateway/hostnames';
+export {
   translateServiceMesh,
   buildServiceMeshSnapshots,
   snapshotCacheEntries,

@@ -9,6 +9,7 @@ import type { EnvoyCodec } from './envoy/codec';
 import { TypeUrls } from './envoy/type-urls';
 import { ServiceDirectory } from './eds/endpoints';
 import { gammaRouteSource, type RouteParentStatus } from './gamma/gamma';
+import { translateGateways, type GatewayStatus } from './gateway/translate';
 import { proxylessResources } from './proxyless/service-listeners';
 import type { ResourceTypeRegistry } from './resources/resource-types';
 import { buildSnapshot, type ResourceInput } from './snapshot/build';
@@ -22,8 +23,12 @@ export interface ServiceMeshInput {
   readonly endpointSlices?: readonly KubeObject[];
   /** HTTPRoutes and GRPCRoutes; those whose parentRef is a Service (GAMMA) shape proxyless routes. */
   readonly routes?: readonly KubeObject[];
-  /** ReferenceGrants that allow routes to reach Services in other namespaces. */
+  /** ReferenceGrants that allow routes to reach Services (and Gateways Secrets) in other namespaces. */
   readonly referenceGrants?: readonly KubeObject[];
+  readonly gatewayClasses?: readonly KubeObject[];
+  readonly gateways?: readonly KubeObject[];
+  /** TLS Secrets that Gateway listeners name. */
+  readonly secrets?: readonly KubeObject[];
   /** Names an object's document in issues, e.g. its manifest file; defaults to `Kind NAMESPACE/NAME`. */
   readonly documentOf?: (object: KubeObject) => string;
 }
@@ -39,8 +44,11 @@ export interface ServiceMeshTranslation {
   readonly proxyless: ResourceInput[];
   readonly redirects: ServiceRedirect[];
   readonly proxyPorts: ReadonlyMap<string, number>;
-  /** Status conditions of GAMMA routes, per parent Service. */
+  /** Status conditions of routes, per parent (Gateway or Service). */
   readonly routeStatuses: RouteParentStatus[];
+  readonly gatewayStatuses: GatewayStatus[];
+  /** The CiliumEnvoyConfigs generated for Gateways. */
+  readonly gatewayEnvoyConfigs: KubeObject[];
   readonly issues: Issue[];
 }
 
@@ -50,18 +58,33 @@ export function translateServiceMesh(
   input: ServiceMeshInput,
   options: ServiceMeshOptions = {},
 ): ServiceMeshTranslation {
-  const documentOf = input.documentOf ?? describeObject;
+  const userDocumentOf = input.documentOf ?? describeObject;
   const issues: Issue[] = [];
+  const directory = new ServiceDirectory(input.services ?? [], input.endpointSlices ?? []);
+  const gateways = translateGateways(
+    {
+      gatewayClasses: input.gatewayClasses ?? [],
+      gateways: input.gateways ?? [],
+      routes: input.routes ?? [],
+      referenceGrants: input.referenceGrants ?? [],
+      secrets: input.secrets ?? [],
+      documentOf: userDocumentOf,
+    },
+    directory,
+  );
+  issues.push(...gateways.issues);
+  const generated = new Set<KubeObject>(gateways.envoyConfigs);
+  const documentOf = (object: KubeObject): string =>
+    generated.has(object) ? `${describeObject(object)} (generated for Gateway)` : userDocumentOf(object);
   const configs: EnvoyConfig[] = [];
-  for (const object of input.envoyConfigs ?? []) {
+  for (const object of [...(input.envoyConfigs ?? []), ...gateways.envoyConfigs]) {
     const parsed = parseEnvoyConfig(object, documentOf(object));
     if (parsed.ok) configs.push(parsed.value);
     else issues.push(...parsed.issues);
   }
-  const directory = new ServiceDirectory(input.services ?? [], input.endpointSlices ?? []);
   const cec = translateEnvoyConfigs(codec, configs, directory, options);
   issues.push(...cec.issues);
-  const gamma = gammaRouteSource(input.routes ?? [], directory, documentOf, input.referenceGrants ?? []);
+  const gamma = gammaRouteSource(input.routes ?? [], directory, userDocumentOf, input.referenceGrants ?? []);
   issues.push(...gamma.issues);
   const proxyless = proxylessResources(directory, {
     routes: gamma.routesFor,
@@ -72,7 +95,9 @@ export function translateServiceMesh(
     proxyless,
     redirects: cec.redirects,
     proxyPorts: cec.proxyPorts,
-    routeStatuses: gamma.statuses,
+    routeStatuses: [...gateways.routeStatuses, ...gamma.statuses],
+    gatewayStatuses: gateways.gatewayStatuses,
+    gatewayEnvoyConfigs: gateways.envoyConfigs,
     issues,
   };
 }
@@ -84,6 +109,7 @@ export interface ServiceMeshSnapshots {
   readonly redirects: ServiceRedirect[];
   readonly proxyPorts: ReadonlyMap<string, number>;
   readonly routeStatuses: RouteParentStatus[];
+  readonly gatewayStatuses: GatewayStatus[];
   /** Every problem: bad documents, Envoy rule violations, dangling references. */
   readonly issues: Issue[];
 }
@@ -109,6 +135,7 @@ export function buildServiceMeshSnapshots(
       ),
     ),
     routeStatuses: translation.routeStatuses,
+    gatewayStatuses: translation.gatewayStatuses,
     issues: [...translation.issues, ...envoy.issues, ...proxyless.issues],
   };
 }

@@ -15,7 +15,9 @@ function readObjects(file: string): KubeObject[] {
   return parseAllDocuments(readFileSync(file, 'utf8'))
     .map((doc) => doc.toJS() as KubeObject | null)
     .filter((o): o is KubeObject => o !== null)
-    .map((o) => ({ ...o, metadata: { namespace: 'default', ...o.metadata } }));
+    .map((o) =>
+      ['GatewayClass'].includes(o.kind) ? o : { ...o, metadata: { namespace: 'default', ...o.metadata } },
+    );
 }
 
 let codec: EnvoyCodec;
@@ -35,6 +37,9 @@ describe('golden translation scenarios', () => {
       endpointSlices: of('EndpointSlice'),
       routes: of('HTTPRoute', 'GRPCRoute'),
       referenceGrants: of('ReferenceGrant'),
+      gatewayClasses: of('GatewayClass'),
+      gateways: of('Gateway'),
+      secrets: of('Secret'),
     });
     const actual = {
       envoy: result.envoy.toJson(),
@@ -42,6 +47,7 @@ describe('golden translation scenarios', () => {
       redirects: result.redirects,
       proxyPorts: Object.fromEntries(result.proxyPorts),
       routeStatuses: result.routeStatuses,
+      gatewayStatuses: result.gatewayStatuses,
       issues: result.issues,
     };
     const expectedFile = path.join(goldenDir, name, 'expected.json');

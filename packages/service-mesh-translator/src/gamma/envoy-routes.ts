@@ -72,7 +72,8 @@ export function envoyRoute(rule: RouteRule, match: RouteMatch, clusters: readonl
         ...(redirect.scheme !== undefined ? { schemeRedirect: redirect.scheme } : {}),
         ...(redirect.hostname !== undefined ? { hostRedirect: redirect.hostname } : {}),
         ...(redirect.port !== undefined ? { portRedirect: redirect.port } : {}),
-        ...(redirect.statusCode === 301 ? { responseCode: 'MOVED_PERMANENTLY' } : {}),
+        // Envoy's default (0) is 301; Gateway API's default is 302.
+        ...(redirect.statusCode === 302 ? { responseCode: 'FOUND' } : {}),
       },
     };
   }

@@ -1,10 +1,10 @@
 import type { Issue, KubeObject } from '@ciliary/core';
-import { assignmentName, type MeshService, type ServiceDirectory, type ServicePort } from '../eds/endpoints';
-import { byCodePoint, isRecord } from '../util';
-import { compareKeys, envoyRoute, precedenceKey, type WeightedCluster } from './envoy-routes';
+import { type MeshService, type ServiceDirectory, type ServicePort } from '../eds/endpoints';
+import { resolveBackend } from './backends';
+import { envoyRoute, type WeightedCluster } from './envoy-routes';
+import { compareMatches } from './route-order';
 import {
   parseMeshRoute,
-  type BackendRef,
   type MeshRoute,
   type ParentRef,
   type RouteMatch,
@@ -83,7 +83,7 @@ export function gammaRouteSource(
     routesFor: (service, port) => {
       const attached = byServicePort.get(`${service.namespace}/${service.name}:${port.port}`);
       if (!attached) return undefined;
-      return [...attached].sort(compareAttachments).map((a) => envoyRoute(a.rule, a.match, a.clusters));
+      return [...attached].sort(compareMatches).map((a) => envoyRoute(a.rule, a.match, a.clusters));
     },
     statuses,
     issues,
@@ -149,59 +149,4 @@ function attach(
     conditions: [condition('Accepted', true, 'Accepted', 'route attached to the Service'), resolved],
     problems,
   };
-}
-
-function resolveBackend(
-  route: MeshRoute,
-  ref: BackendRef,
-  directory: ServiceDirectory,
-  grants: readonly KubeObject[],
-): string | { reason: string; message: string } {
-  if (!(ref.kind === 'Service' && (ref.group === '' || ref.group === 'core')))
-    return { reason: 'InvalidKind', message: `backend kind ${ref.group}/${ref.kind} is not supported` };
-  if (ref.namespace !== route.namespace && !granted(route, ref, grants))
-    return {
-      reason: 'RefNotPermitted',
-      message: `no ReferenceGrant in ${ref.namespace} allows ${route.kind}s from ${route.namespace} to Service ${ref.name}`,
-    };
-  const service = directory.service(ref.namespace, ref.name);
-  if (!service || !service.ports.some((p) => p.port === ref.port))
-    return {
-      reason: 'BackendNotFound',
-      message: `backend Service ${ref.namespace}/${ref.name} port ${ref.port ?? ''} does not exist`,
-    };
-  return assignmentName(ref.namespace, ref.name, ref.port);
-}
-
-function granted(route: MeshRoute, ref: BackendRef, grants: readonly KubeObject[]): boolean {
-  return grants.some((grant) => {
-    if ((grant.metadata.namespace ?? 'default') !== ref.namespace) return false;
-    const spec = isRecord(grant['spec']) ? grant['spec'] : {};
-    const from = Array.isArray(spec['from']) ? spec['from'].filter(isRecord) : [];
-    const to = Array.isArray(spec['to']) ? spec['to'].filter(isRecord) : [];
-    const fromOk = from.some(
-      (f) =>
-        f['group'] === 'gateway.networking.k8s.io' &&
-        f['kind'] === route.kind &&
-        f['namespace'] === route.namespace,
-    );
-    const toOk = to.some(
-      (t) =>
-        (t['group'] ?? '') === '' &&
-        t['kind'] === 'Service' &&
-        (t['name'] === undefined || t['name'] === ref.name),
-    );
-    return fromOk && toOk;
-  });
-}
-
-/** Precedence, then the older route, then the route's name, then rule and match order. */
-function compareAttachments(a: Attachment, b: Attachment): number {
-  return (
-    compareKeys(precedenceKey(a.match), precedenceKey(b.match)) ||
-    byCodePoint(a.route.creationTimestamp, b.route.creationTimestamp) ||
-    byCodePoint(`${a.route.namespace}/${a.route.name}`, `${b.route.namespace}/${b.route.name}`) ||
-    a.ruleIndex - b.ruleIndex ||
-    a.matchIndex - b.matchIndex
-  );
 }

@@ -8,6 +8,7 @@ export interface ParentRef {
   readonly namespace: string;
   readonly name: string;
   readonly port?: number;
+  readonly sectionName?: string;
 }
 
 export interface BackendRef {
@@ -63,6 +64,8 @@ export interface MeshRoute {
   readonly name: string;
   readonly document: string;
   readonly creationTimestamp: string;
+  /** `spec.hostnames`; empty means any host. */
+  readonly hostnames: readonly string[];
   readonly parentRefs: readonly ParentRef[];
   readonly rules: readonly RouteRule[];
 }
@@ -102,6 +105,7 @@ export function parseMeshRoute(object: KubeObject, document: string, issues: Iss
     name: object.metadata.name ?? '',
     document,
     creationTimestamp: object.metadata.creationTimestamp ?? '',
+    hostnames: list(spec['hostnames']).map(String),
     parentRefs,
     rules,
   };
@@ -118,7 +122,9 @@ function parseParentRef(
     return undefined;
   }
   const port = num(ref['port']);
+  const sectionName = str(ref['sectionName']);
   return {
+    ...(sectionName !== undefined ? { sectionName } : {}),
     group: str(ref['group']) ?? 'gateway.networking.k8s.io',
     kind: str(ref['kind']) ?? 'Gateway',
     namespace: str(ref['namespace']) ?? namespace,
