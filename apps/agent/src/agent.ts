@@ -7,6 +7,8 @@ import {
   type RunningDaemon,
   type Subsystem,
 } from '@ciliary/daemon';
+import { DEFAULT_PIN_ROOT } from '@ciliary/datapath';
+import { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 
 export const AGENT_VERSION = '0.1.0';
 export const DEFAULT_AGENT_SOCKET = path.join(DEFAULT_STATE_DIR, 'ciliary.sock');
@@ -20,12 +22,17 @@ export interface AgentOptions {
   readonly logger?: Logger;
   /** Subsystems beyond the built-in ones; later features plug in here. */
   readonly subsystems?: readonly Subsystem[];
+  /** The eBPF datapath (policy enforcement between pods); `false` turns it off. */
+  readonly datapath?: DatapathSettings | false;
 }
 
+export const DEFAULT_DATAPATH: DatapathSettings = { pinRoot: DEFAULT_PIN_ROOT, cleanupOnStop: false };
+
 /**
- * The per-node agent. Today it reads cluster state and serves status and
- * metrics; the policy, datapath, service mesh, egress gateway, clustermesh and
- * sensor subsystems are wired in here as they land.
+ * The per-node agent: reads cluster state, serves status and metrics, and
+ * enforces network policy between this node's pods with the eBPF datapath.
+ * The service mesh, egress gateway, clustermesh and sensor subsystems are
+ * wired in here as they land.
  */
 export function startAgent(config: DaemonConfig, options: AgentOptions = {}): Promise<RunningDaemon> {
   return startDaemon({
@@ -33,7 +40,10 @@ export function startAgent(config: DaemonConfig, options: AgentOptions = {}): Pr
     version: AGENT_VERSION,
     config,
     kinds: AGENT_KINDS,
-    subsystems: options.subsystems ?? [],
+    subsystems: [
+      ...(options.datapath === false ? [] : [new DatapathSubsystem(options.datapath ?? DEFAULT_DATAPATH)]),
+      ...(options.subsystems ?? []),
+    ],
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });

@@ -4,5 +4,8 @@ export {
   AGENT_KINDS,
   DEFAULT_AGENT_SOCKET,
   DEFAULT_AGENT_METRICS,
+  DEFAULT_DATAPATH,
   type AgentOptions,
 } from './agent';
+export { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
+export { desiredDatapath } from './desired-datapath';

@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { AGENT_VERSION } from '@ciliary/agent';
 import { agentCommand } from './commands/agent';
+import { endpointCommand } from './commands/endpoint';
+import { monitorCommand, observeCommand } from './commands/monitor';
 import { bpfCommand } from './commands/bpf';
 import { operatorCommand } from './commands/operator';
 import { statusCommand } from './commands/status';
@@ -18,6 +20,9 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(operatorCommand());
   program.addCommand(statusCommand(io));
   program.addCommand(versionCommand(io));
+  program.addCommand(endpointCommand(io));
+  program.addCommand(monitorCommand(io));
+  program.addCommand(observeCommand(io));
   program.addCommand(bpfCommand(io));
   for (const command of program.commands)
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

@@ -31,7 +31,7 @@ describe('ciliary agent --kubeconfig', () => {
     const kubeconfig = await server.writeKubeconfig(dir);
     agent = spawn(
       ciliary,
-      ['agent', '--kubeconfig', kubeconfig, '--state-dir', dir, '--metrics', '127.0.0.1:0'],
+      ['agent', '--kubeconfig', kubeconfig, '--state-dir', dir, '--metrics', '127.0.0.1:0', '--no-datapath'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -37,6 +37,8 @@ describe('ciliary command line', () => {
         '127.0.0.1:0',
         '--node-name',
         'n1',
+        // The datapath has its own end-to-end tests; this one is about the command line.
+        '--no-datapath',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -1,5 +1,6 @@
 export {
   EndpointLoader,
+  defaultObjectPath,
   DEFAULT_PIN_ROOT,
   POLICY_MAP_PREFIX,
   policyMapPath,

@@ -14,6 +14,11 @@ export interface DatapathSpec {
 }
 
 export const DEFAULT_PIN_ROOT = '/sys/fs/bpf/tc/globals';
+
+/** The endpoint object the build compiled: dist/bpf/bpf_lxc.o of this package (from src/ or dist/ alike). */
+export function defaultObjectPath(): string {
+  return path.resolve(__dirname, '../dist/bpf/bpf_lxc.o');
+}
 export const POLICY_MAP_PREFIX = 'cilium_policy_v2_';
 
 /** The pin path of an endpoint's policy map: `cilium_policy_v2_00042`. */

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { DEFAULT_AGENT_METRICS, startAgent } from '@ciliary/agent';
+import { DEFAULT_AGENT_METRICS, DEFAULT_DATAPATH, startAgent } from '@ciliary/agent';
 import { addDaemonOptions, daemonConfig, untilSignal } from './daemon-options';
 
 export function agentCommand(): Command {
@@ -7,8 +7,19 @@ export function agentCommand(): Command {
     'run the per-node agent; cluster state comes from --manifests DIR (default: examples) or the Kubernetes API',
   );
   addDaemonOptions(command, { metrics: DEFAULT_AGENT_METRICS, socketName: 'ciliary.sock' });
-  return command.action(async (flags: Parameters<typeof daemonConfig>[0]) => {
-    const agent = await startAgent(daemonConfig(flags, 'ciliary.sock'));
+  command
+    .option('--no-datapath', 'do not create endpoints or enforce policy in the kernel')
+    .option('--bpf-root <dir>', 'bpffs directory for the datapath maps', DEFAULT_DATAPATH.pinRoot)
+    .option('--cleanup', 'on stop, remove every endpoint, program and map the agent made');
+  type AgentFlags = Parameters<typeof daemonConfig>[0] & {
+    datapath: boolean;
+    bpfRoot: string;
+    cleanup?: boolean;
+  };
+  return command.action(async (flags: AgentFlags) => {
+    const agent = await startAgent(daemonConfig(flags, 'ciliary.sock'), {
+      datapath: flags.datapath ? { pinRoot: flags.bpfRoot, cleanupOnStop: flags.cleanup === true } : false,
+    });
     const signal = await untilSignal();
     agent.logger.info({ signal }, 'shutdown requested');
     await agent.stop();
