@@ -7,6 +7,7 @@ import { bpfCommand } from './commands/bpf';
 import { operatorCommand } from './commands/operator';
 import { statusCommand } from './commands/status';
 import { versionCommand } from './commands/version';
+import { gatewayCommand, xdsCommand } from './commands/xds';
 import { processIo, type CliIo } from './io';
 
 /** Builds the `ciliary` command tree. New commands are added here and only here. */
@@ -20,6 +21,8 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(operatorCommand());
   program.addCommand(statusCommand(io));
   program.addCommand(versionCommand(io));
+  program.addCommand(xdsCommand(io));
+  program.addCommand(gatewayCommand(io));
   program.addCommand(endpointCommand(io));
   program.addCommand(monitorCommand(io));
   program.addCommand(observeCommand(io));
