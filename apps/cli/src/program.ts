@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { AGENT_VERSION } from '@ciliary/agent';
 import { agentCommand } from './commands/agent';
+import { clustermeshCommand, serviceCommand } from './commands/clustermesh';
 import { endpointCommand } from './commands/endpoint';
 import { monitorCommand, observeCommand } from './commands/monitor';
 import { bpfCommand } from './commands/bpf';
@@ -27,6 +28,8 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(monitorCommand(io));
   program.addCommand(observeCommand(io));
   program.addCommand(bpfCommand(io));
+  program.addCommand(clustermeshCommand(io));
+  program.addCommand(serviceCommand(io));
   for (const command of program.commands)
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

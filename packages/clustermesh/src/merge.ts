@@ -1,6 +1,6 @@
 import type { Issue } from '@ciliary/core';
 import { compareUtf8 } from './go-json';
-import { compareIps, hostPort } from './ip';
+import { compareIps, hostPort, ipFamily } from './ip';
 import type { ClusterService, L4Protocol } from './formats/service';
 import {
   serviceId,
@@ -78,7 +78,8 @@ interface Candidate {
  * cluster's name are ignored; on an IP conflict the local backend wins (and
  * among remote clusters, the first by name). Affinity `local` marks local
  * backends preferred, `remote` marks remote ones; when no preferred backend
- * is active the datapath falls back to all active backends.
+ * is active the datapath falls back to all active backends. A frontend gets
+ * the backends of its address family that have its port name.
  */
 export function mergeServices(input: MergeInput): MergeResult {
   const services: MergedService[] = [];
@@ -137,9 +138,11 @@ function buildFrontend(
   candidates: readonly Candidate[],
 ): MergedService {
   const backends: MergedBackend[] = [];
+  const family = ipFamily(frontend.ip);
   for (const candidate of candidates) {
     const port = candidate.ports[frontend.portName];
-    if (!port) continue;
+    // A frontend only balances to backends of its own address family (no NAT46/64 for services).
+    if (!port || ipFamily(candidate.ip) !== family) continue;
     backends.push({
       ip: candidate.ip,
       port: port.port,

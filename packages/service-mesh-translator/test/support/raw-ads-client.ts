@@ -1,5 +1,5 @@
-import * as grpc from '@grpc/grpc-js';
-import type { EnvoyCodec } from '../envoy/codec';
+import type * as grpc from '@grpc/grpc-js';
+import type { EnvoyCodec } from '../../src';
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
 const MESSAGES = 'type.googleapis.com/envoy.service.discovery.v3.';
@@ -56,9 +56,4 @@ export class RawAdsStream {
     this.call.end();
     this.call.cancel();
   }
-}
-
-/** A gRPC connection to an ADS server, for tests; close it when done. */
-export function connectAds(address: string): grpc.Client {
-  return new grpc.Client(address, grpc.credentials.createInsecure());
 }
