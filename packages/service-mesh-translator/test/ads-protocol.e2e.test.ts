@@ -11,7 +11,7 @@ import {
   type Snapshot,
 } from '../src';
 import { AdsServer, renderAdsMetrics } from '../src/server';
-import { RawAdsStream } from './support/raw-ads-client';
+import { RawAdsStream } from '../src/testing';
 
 // Protocol tests over a real gRPC connection, with a scripted client for the
 // cases real clients do not produce on demand: delta xDS, many streams.

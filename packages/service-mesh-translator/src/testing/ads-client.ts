@@ -1,5 +1,5 @@
-import type * as grpc from '@grpc/grpc-js';
-import type { EnvoyCodec } from '../../src';
+import * as grpc from '@grpc/grpc-js';
+import type { EnvoyCodec } from '../envoy/codec';
 
 const SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
 const MESSAGES = 'type.googleapis.com/envoy.service.discovery.v3.';
@@ -56,4 +56,9 @@ export class RawAdsStream {
     this.call.end();
     this.call.cancel();
   }
+}
+
+/** A gRPC connection to an ADS server, for tests; close it when done. */
+export function connectAds(address: string): grpc.Client {
+  return new grpc.Client(address, grpc.credentials.createInsecure());
 }
