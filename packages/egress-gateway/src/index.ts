@@ -24,3 +24,41 @@ export {
   numberToIPv4,
   parseIpv4Cidr,
 } from './ipv4';
+export {
+  type EgressEndpoint,
+  type EgressNode,
+  type EndpointOptions,
+  endpointFromPod,
+  nodeFromKubeNode,
+} from './cluster';
+export { type HostInterface, type HostInterfaces, type EgressIpDerivation, deriveEgressIP } from './host';
+export { readHostInterfaces, defaultRouteFrom } from './system-host';
+export {
+  type GatewayContext,
+  type ResolvedGateways,
+  type SourceGateway,
+  EXCLUDED_CIDR_GATEWAY,
+  GATEWAY_NOT_FOUND,
+  nodeLabelSet,
+  resolveGateways,
+} from './gateway';
+export { pickGateway, rendezvousScore } from './rendezvous';
+export {
+  type EgressComputation,
+  type EgressEntry,
+  type EgressState,
+  type GatewayOutcome,
+  type PolicyOutcome,
+  computeEgressEntries,
+  selectEndpoints,
+} from './entries';
+export { type ClusterStateOptions, EGRESS_INPUT_KINDS, EgressClusterState } from './cluster-state';
+export {
+  type ExternalWorkloadRegistration,
+  type VmRegistration,
+  ExternalWorkloadError,
+  checkExternalWorkload,
+  endpointFromExternalWorkload,
+  externalWorkloadLabels,
+  registerExternalWorkload,
+} from './external-workload';
