@@ -133,3 +133,4 @@ export {
   isPolicyModelKind,
   validate,
 } from './validate/validator';
+export { describeIdentity } from './describe';

@@ -28,6 +28,8 @@ export interface PerSelectorPolicy {
   readonly deny: boolean;
   /** L7 rules the proxy enforces for this peer; undefined = any L7 (or none needed). */
   readonly l7?: L7Rules;
+  /** The rules that gave this peer its verdict on this port. */
+  readonly derivedFrom: readonly string[];
 }
 
 /** Cilium's L4Filter: everything the rules say about one port/protocol in one direction. */
@@ -189,11 +191,16 @@ function mergeSelector(
   added: PerSelectorPolicy,
   parser?: L7Parser,
 ): PerSelectorPolicy {
-  if (existing.deny || added.deny) return { selector: existing.selector, deny: true };
-  if (JSON.stringify(existing.l7) === JSON.stringify(added.l7)) return existing;
-  if (!existing.l7 && added.l7) return { ...existing, l7: withL7Wildcard(added.l7, parser) };
-  if (existing.l7 && !added.l7) return { ...existing, l7: withL7Wildcard(existing.l7, parser) };
-  return { ...existing, l7: unionL7(existing.l7 ?? {}, added.l7 ?? {}) };
+  // A deny on the selector wins, and only the deny rules explain it.
+  if (existing.deny !== added.deny) return existing.deny ? existing : added;
+  const derivedFrom = [...new Set([...existing.derivedFrom, ...added.derivedFrom])];
+  if (existing.deny) return { ...existing, derivedFrom };
+  const base = { selector: existing.selector, deny: false, derivedFrom };
+  if (JSON.stringify(existing.l7) === JSON.stringify(added.l7))
+    return existing.l7 ? { ...base, l7: existing.l7 } : base;
+  if (!existing.l7 && added.l7) return { ...base, l7: withL7Wildcard(added.l7, parser) };
+  if (existing.l7 && !added.l7) return { ...base, l7: withL7Wildcard(existing.l7, parser) };
+  return { ...base, l7: unionL7(existing.l7 ?? {}, added.l7 ?? {}) };
 }
 
 class DirectionResolver {
@@ -285,7 +292,7 @@ class DirectionResolver {
     const perSelector = new Map<string, PerSelectorPolicy>();
     for (const selector of kept) {
       const l7 = !deny && portRule?.l7 ? portRule.l7 : undefined;
-      perSelector.set(selector.id, { selector, deny, ...(l7 ? { l7 } : {}) });
+      perSelector.set(selector.id, { selector, deny, ...(l7 ? { l7 } : {}), derivedFrom: [origin] });
     }
     return {
       port: numeric ? Number(port.port) : 0,

@@ -83,7 +83,7 @@ function addFilter(
     const entry: MapEntry = {
       deny: policy.deny,
       ...(!policy.deny && filter.parser !== undefined ? { redirect: filter.parser } : {}),
-      derivedFrom: [...new Set(filter.derivedFrom)].sort(),
+      derivedFrom: [...new Set(policy.derivedFrom)].sort(),
     };
     const base = {
       direction,
