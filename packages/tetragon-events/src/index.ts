@@ -68,3 +68,12 @@ export { RotatingFile, ExportFileError, type RotatingFileOptions } from './expor
 export { RateLimiter } from './export/rate-limit';
 export { JsonExporter, type ExporterOptions, type ExporterStats } from './export/exporter';
 export { followFile, type FollowOptions, type FollowHandle } from './export/follow';
+export {
+  EventPrinter,
+  type EventPrinterOptions,
+  type EventPrinterStats,
+  type OutputFormat,
+  type GetEventsFlags,
+  getEventsRequestFromFlags,
+  splitFlagValues,
+} from './pipeline';
