@@ -3,6 +3,7 @@ import { AGENT_VERSION } from '@ciliary/agent';
 import { agentCommand } from './commands/agent';
 import { clustermeshCommand, serviceCommand } from './commands/clustermesh';
 import { endpointCommand } from './commands/endpoint';
+import { eventsCommand } from './commands/events';
 import { monitorCommand, observeCommand } from './commands/monitor';
 import { bpfCommand } from './commands/bpf';
 import { operatorCommand } from './commands/operator';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(bpfCommand(io));
   program.addCommand(clustermeshCommand(io));
   program.addCommand(serviceCommand(io));
+  program.addCommand(eventsCommand(io));
   for (const command of program.commands)
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

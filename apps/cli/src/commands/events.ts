@@ -1,0 +1,210 @@
+import * as fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { formatIssue, systemClock } from '@ciliary/core';
+import {
+  EventLineDecoder,
+  EventPrinter,
+  FieldFilters,
+  TetragonCodec,
+  autoColor,
+  compileEventFilter,
+  followFile,
+  getEventsRequestFromFlags,
+  type ColorMode,
+  type GetEventsRequest,
+  type GetEventsResponse,
+  type OutputFormat,
+} from '@ciliary/tetragon-events';
+import { SensorClient } from '@ciliary/tetragon-events/server';
+import type { CliIo } from '../io';
+
+/** Where tetra finds the agent when no --server is given. */
+const TETRAGON_INFO = '/var/run/tetragon/tetragon-info.json';
+const DEFAULT_SERVER = 'localhost:54321';
+
+interface EventsFlags {
+  input?: string;
+  follow?: boolean;
+  server?: string;
+  output: OutputFormat;
+  color: ColorMode;
+  timestamps?: boolean;
+  eventTypes?: string[];
+  namespace?: string[];
+  host?: boolean;
+  pod?: string[];
+  process?: string[];
+  allowList?: string;
+  denyList?: string;
+  includeFields?: string[];
+  excludeFields?: string[];
+  stackTraces: boolean;
+  imaHash: boolean;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function eventsCommand(io: CliIo): Command {
+  return new Command('events')
+    .description(
+      "print Tetragon events from an export file, stdin or a FineGuidanceSensors server, as 'tetra getevents'",
+    )
+    .option('-i, --input <file>', "read Tetragon's JSON export from FILE ('-' for stdin)")
+    .option('--follow', 'keep reading the input file as it grows and rotates')
+    .option(
+      '--server <address>',
+      `gRPC server (default: ${TETRAGON_INFO}'s server_address, else ${DEFAULT_SERVER})`,
+    )
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['json', 'compact']).default('json'),
+    )
+    .addOption(
+      new Option('--color <when>', 'colours in compact output')
+        .choices(['auto', 'always', 'never'])
+        .default('auto'),
+    )
+    .option('--timestamps', 'prefix compact lines with the event time')
+    .option('-e, --event-types <types>', 'only these event types (PROCESS_EXEC,PROCESS_KPROBE...)', collect)
+    .option('-n, --namespace <namespaces>', 'only processes in these Kubernetes namespaces', collect)
+    .option('--host', 'also host processes (namespace "")')
+    .option('--pod <regex>', 'only pods whose name matches', collect)
+    .option('--process <regex>', 'only binaries matching', collect)
+    .option('--allow-list <json>', "allow filters in Tetragon's export filter format (JSON Filter objects)")
+    .option('--deny-list <json>', "deny filters in Tetragon's export filter format")
+    .option(
+      '-f, --include-fields <fields>',
+      'keep only these fields (e.g. process.binary,process.pod.name)',
+      collect,
+    )
+    .option('-F, --exclude-fields <fields>', 'remove these fields', collect)
+    .option('--no-stack-traces', 'do not print kernel and user stack traces in compact output')
+    .option('--no-ima-hash', 'do not print IMA hashes in compact output')
+    .action(async (flags: EventsFlags) => run(io, flags));
+}
+
+async function run(io: CliIo, flags: EventsFlags): Promise<void> {
+  const codec = new TetragonCodec();
+  const request = getEventsRequestFromFlags(codec, {
+    ...(flags.eventTypes ? { eventTypes: flags.eventTypes } : {}),
+    ...(flags.namespace ? { namespaces: flags.namespace } : {}),
+    ...(flags.host ? { host: true } : {}),
+    ...(flags.pod ? { pods: flags.pod } : {}),
+    ...(flags.process ? { processes: flags.process } : {}),
+    ...(flags.allowList !== undefined ? { allowList: flags.allowList } : {}),
+    ...(flags.denyList !== undefined ? { denyList: flags.denyList } : {}),
+    ...(flags.includeFields ? { includeFields: flags.includeFields } : {}),
+    ...(flags.excludeFields ? { excludeFields: flags.excludeFields } : {}),
+  });
+  if (!request.ok) throw new Error(`invalid filters:\n${request.issues.map(formatIssue).join('\n')}`);
+  const color =
+    flags.color === 'always' ||
+    (flags.color === 'auto' && autoColor(process.env, process.stdout.isTTY === true));
+  const compact = {
+    color,
+    timestamps: flags.timestamps === true,
+    stackTraces: flags.stackTraces,
+    imaHash: flags.imaHash,
+  };
+
+  const input = flags.input ?? (flags.server === undefined && !process.stdin.isTTY ? '-' : undefined);
+  if (input === undefined) return fromServer(io, codec, request.value, flags, compact);
+
+  const filter = compileEventFilter(request.value, { document: 'filters' });
+  if (!filter.ok) throw new Error(`invalid filters:\n${filter.issues.map(formatIssue).join('\n')}`);
+  const fieldFilters = FieldFilters.compile(codec, request.value.field_filters ?? [], 'fields');
+  if (!fieldFilters.ok)
+    throw new Error(`invalid fields:\n${fieldFilters.issues.map(formatIssue).join('\n')}`);
+  const printer = new EventPrinter({
+    codec,
+    format: flags.output,
+    compact,
+    filter: filter.value,
+    fieldFilters: fieldFilters.value,
+  });
+  await fromInput(io, codec, input, flags.follow === true, printer);
+}
+
+/** Reads export lines; a bad line is reported on stderr with its number and reading goes on. */
+async function fromInput(
+  io: CliIo,
+  codec: TetragonCodec,
+  input: string,
+  follow: boolean,
+  printer: EventPrinter,
+): Promise<void> {
+  let out = '';
+  const decoder = new EventLineDecoder(codec, {
+    document: input === '-' ? 'stdin' : input,
+    onEvent: (event) => (out += printer.print(event)),
+    onProblem: (problem) =>
+      io.stderr(`ciliary: skipped line: ${problem.issues.map(formatIssue).join('; ')}\n`),
+  });
+  const flush = (): void => {
+    if (out.length > 0) io.stdout(out);
+    out = '';
+  };
+  if (follow && input !== '-') {
+    await new Promise<void>((resolve) => {
+      // The clock's timers do not hold the process open; following does until a signal.
+      const keepAlive = setInterval(() => undefined, 1 << 30);
+      const handle = followFile(input, {
+        clock: systemClock(),
+        onData: (chunk) => {
+          decoder.push(chunk);
+          flush();
+        },
+        onError: (err) =>
+          io.stderr(`ciliary: ${input}: ${err instanceof Error ? err.message : String(err)}\n`),
+      });
+      const stop = (): void => {
+        clearInterval(keepAlive);
+        handle.stop();
+        resolve();
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    return;
+  }
+  const stream = input === '-' ? process.stdin : fs.createReadStream(input);
+  for await (const chunk of stream) {
+    decoder.push(chunk as Buffer);
+    flush();
+  }
+  decoder.end();
+  flush();
+}
+
+function defaultServer(): string {
+  try {
+    const info = JSON.parse(fs.readFileSync(TETRAGON_INFO, 'utf8')) as { server_address?: unknown };
+    if (typeof info.server_address === 'string' && info.server_address !== '') return info.server_address;
+  } catch {
+    // No agent info: tetra falls back to its default address too.
+  }
+  return DEFAULT_SERVER;
+}
+
+/** Streams from a FineGuidanceSensors server; filters and field filters are applied there. */
+async function fromServer(
+  io: CliIo,
+  codec: TetragonCodec,
+  request: GetEventsRequest,
+  flags: EventsFlags,
+  compact: { color: boolean; timestamps: boolean; stackTraces: boolean; imaHash: boolean },
+): Promise<void> {
+  const client = new SensorClient(codec, flags.server ?? defaultServer());
+  const printer = new EventPrinter({ codec, format: flags.output, compact });
+  const stream = client.getEvents(request);
+  const stop = (): void => stream.cancel();
+  process.once('SIGINT', stop);
+  try {
+    for await (const event of stream) io.stdout(printer.print(event as GetEventsResponse));
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    if (code !== 1 /* CANCELLED */) throw new Error(`${client.address}: ${(err as Error).message}`);
+  } finally {
+    process.removeListener('SIGINT', stop);
+    client.close();
+  }
+}

@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { waitFor } from '@ciliary/testing';
+import { TetragonCodec } from '@ciliary/tetragon-events';
+import { SensorServer } from '@ciliary/tetragon-events/server';
+
+// The built command line, run as users run it, on the tetragon-events golden files.
+jest.setTimeout(30_000);
+
+const ciliary = path.resolve(__dirname, '../../../node_modules/.bin/ciliary');
+const golden = path.resolve(__dirname, '../../../packages/tetragon-events/test/golden');
+
+function run(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(ciliary, args, {
+    encoding: 'utf8',
+    timeout: 20_000,
+    ...(input === undefined ? {} : { input }),
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function read(...parts: string[]): string {
+  return fs.readFileSync(path.join(golden, ...parts), 'utf8');
+}
+
+function spawnCollect(args: string[]): { child: ChildProcess; output: () => string } {
+  const child = spawn(ciliary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  return { child, output: () => out };
+}
+
+describe('ciliary events', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ciliary-events-'));
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('-o compact --color never on an export file prints what tetra prints', () => {
+    for (const name of ['process-lifecycle', 'kprobe-variants', 'tracepoint-uprobe-lsm-loader']) {
+      const r = run([
+        'events',
+        '-i',
+        path.join(golden, name, 'input.jsonl'),
+        '-o',
+        'compact',
+        '--color',
+        'never',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(read(name, 'expected.compact'));
+    }
+  });
+
+  test('stdin, -o json: canonical protojson lines', () => {
+    const r = run(['events', '-i', '-'], read('go-spacing-and-lower-camel', 'input.jsonl'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(read('go-spacing-and-lower-camel', 'expected.jsonl'));
+  });
+
+  test('--allow-list, --deny-list and --timestamps', () => {
+    const options = JSON.parse(read('helm-default-filters', 'options.json')) as {
+      allowList: string;
+      denyList: string;
+    };
+    const r = run([
+      'events',
+      '-i',
+      path.join(golden, 'helm-default-filters', 'input.jsonl'),
+      '-o',
+      'compact',
+      '--color',
+      'never',
+      '--timestamps',
+      '--allow-list',
+      options.allowList,
+      '--deny-list',
+      options.denyList,
+    ]);
+    expect(r.stdout).toBe(read('helm-default-filters', 'expected.compact'));
+  });
+
+  test('tetra-style filter flags and field filters', () => {
+    const input = path.join(golden, 'kprobe-variants', 'input.jsonl');
+    const r = run([
+      'events',
+      '-i',
+      input,
+      '-e',
+      'process_kprobe',
+      '-n',
+      'default',
+      '--process',
+      'cat$',
+      '-f',
+      'function_name,policy_name',
+    ]);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(14);
+    expect(lines[0]).toBe(
+      '{"process_kprobe":{"function_name":"security_file_permission","policy_name":"file-monitoring"},"node_name":"tetragon-dev-control-plane","time":"2024-04-14T02:18:14.376304204Z"}',
+    );
+    expect(run(['events', '-i', input, '--pod', '^nope$']).stdout).toBe('');
+  });
+
+  test('a bad line is reported with its number and the rest is printed', () => {
+    const r = run([
+      'events',
+      '-i',
+      path.join(golden, 'bad-lines-skipped', 'input.jsonl'),
+      '-o',
+      'compact',
+      '--color',
+      'never',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(read('bad-lines-skipped', 'expected.compact'));
+    expect(r.stderr).toContain(
+      'input.jsonl:2: /process_exec/process/pid: expected an unsigned 32-bit integer',
+    );
+  });
+
+  test('invalid filters are refused with their source and reason', () => {
+    const r = run(['events', '-i', '-', '--allow-list', '{"binary_regexp":["x"]}', '-e', 'PROCESS_NOPE'], '');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unknown event type "PROCESS_NOPE"');
+    expect(r.stderr).toContain(
+      '--allow-list:1: /binary_regexp: unknown field "binary_regexp" of tetragon.Filter',
+    );
+  });
+
+  test('--follow keeps reading a file that grows and rotates', async () => {
+    const file = path.join(dir, 'tetragon.log');
+    const lines = read('process-lifecycle', 'input.jsonl').trim().split('\n');
+    fs.writeFileSync(file, `${lines[0]}\n`);
+    const { child, output } = spawnCollect([
+      'events',
+      '-i',
+      file,
+      '--follow',
+      '-o',
+      'compact',
+      '--color',
+      'never',
+    ]);
+    await waitFor(() => output().includes('netserver'), { description: `first event; output:\n${output()}` });
+    fs.appendFileSync(file, `${lines[1]}\n`);
+    await waitFor(() => output().includes('/usr/bin/curl'), { description: 'appended event' });
+    fs.renameSync(file, `${file}.1`);
+    fs.writeFileSync(file, `${lines[3]}\n`);
+    await waitFor(() => output().includes('SIGKILL'), { description: 'event after rotation' });
+    child.kill('SIGINT');
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(output()).toBe(
+      read('process-lifecycle', 'expected.compact')
+        .split('\n')
+        .filter((_l, i) => i !== 2)
+        .join('\n'),
+    );
+  }, 30_000);
+
+  test('--server streams from a FineGuidanceSensors server with server-side filters', async () => {
+    const codec = new TetragonCodec();
+    const server = new SensorServer({
+      codec,
+      address: `unix://${path.join(dir, 'tetragon.sock')}`,
+      version: 'test',
+    });
+    const address = await server.start();
+    const { child, output } = spawnCollect([
+      'events',
+      '--server',
+      address,
+      '-o',
+      'compact',
+      '--color',
+      'never',
+      '-n',
+      'default',
+    ]);
+    try {
+      await waitFor(() => server.stats().clients === 1, {
+        description: `a client; output:\n${output()}`,
+        timeoutMs: 15_000,
+      });
+      for (const line of read('process-lifecycle', 'input.jsonl').trim().split('\n')) {
+        const r = codec.parseEvent(line);
+        if (r.ok) server.publish(r.value);
+      }
+      await waitFor(() => output().split('\n').length > 2, {
+        description: `two events; output:\n${output()}`,
+      });
+      expect(output()).toBe(
+        '🚀 process default/netperf-server /usr/bin/netserver -D\n💥 exit    default/elasticsearch-0 /usr/bin/cat /usr/share/elasticsearch/config/elasticsearch.keystore 1\n',
+      );
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.on('exit', resolve));
+      await server.stop();
+    }
+  }, 30_000);
+});
