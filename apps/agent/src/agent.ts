@@ -9,6 +9,7 @@ import {
 } from '@ciliary/daemon';
 import { DEFAULT_PIN_ROOT } from '@ciliary/datapath';
 import { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
+import { ClusterMeshSubsystem, type ClusterMeshSettings } from './clustermesh-subsystem';
 
 export const AGENT_VERSION = '0.1.0';
 export const DEFAULT_AGENT_SOCKET = path.join(DEFAULT_STATE_DIR, 'ciliary.sock');
@@ -24,6 +25,8 @@ export interface AgentOptions {
   readonly subsystems?: readonly Subsystem[];
   /** The eBPF datapath (policy enforcement between pods); `false` turns it off. */
   readonly datapath?: DatapathSettings | false;
+  /** ClusterMesh import: this cluster's identity and the remote clusters' config directory. */
+  readonly clustermesh?: ClusterMeshSettings;
 }
 
 export const DEFAULT_DATAPATH: DatapathSettings = { pinRoot: DEFAULT_PIN_ROOT, cleanupOnStop: false };
@@ -42,6 +45,7 @@ export function startAgent(config: DaemonConfig, options: AgentOptions = {}): Pr
     kinds: AGENT_KINDS,
     subsystems: [
       ...(options.datapath === false ? [] : [new DatapathSubsystem(options.datapath ?? DEFAULT_DATAPATH)]),
+      ...(options.clustermesh ? [new ClusterMeshSubsystem(options.clustermesh)] : []),
       ...(options.subsystems ?? []),
     ],
     ...(options.clock ? { clock: options.clock } : {}),

@@ -9,3 +9,9 @@ export {
 } from './agent';
 export { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 export { desiredDatapath } from './desired-datapath';
+export {
+  ClusterMeshSubsystem,
+  CLUSTERMESH_STATUS_ROUTE,
+  CLUSTERMESH_SERVICES_ROUTE,
+  type ClusterMeshSettings,
+} from './clustermesh-subsystem';
