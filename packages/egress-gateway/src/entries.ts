@@ -49,9 +49,14 @@ export interface PolicyOutcome {
   readonly errors: readonly string[];
 }
 
+/** An entry with the policy it came from. */
+export interface PolicyEntry extends EgressEntry {
+  readonly policy: string;
+}
+
 export interface EgressComputation {
   /** Sorted by source IP, then destination CIDR. */
-  readonly entries: readonly EgressEntry[];
+  readonly entries: readonly PolicyEntry[];
   /** Sorted by policy id. */
   readonly policies: readonly PolicyOutcome[];
 }
@@ -81,7 +86,7 @@ export function computeEgressEntries(state: EgressState): EgressComputation {
   const policies = [...state.policies].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const policy of policies) outcomes.push(applyPolicy(policy, state.endpoints, context, owned));
   const entries = [...owned.values()]
-    .map((o) => o.entry)
+    .map((o): PolicyEntry => ({ ...o.entry, policy: o.policy }))
     .sort(
       (a, b) => compareIpv4(a.sourceIP, b.sourceIP) || compareIpv4Cidr(a.destinationCIDR, b.destinationCIDR),
     );

@@ -45,6 +45,7 @@ export {
 export { pickGateway, rendezvousScore } from './rendezvous';
 export {
   type EgressComputation,
+  type PolicyEntry,
   type EgressEntry,
   type EgressState,
   type GatewayOutcome,
@@ -62,3 +63,12 @@ export {
   externalWorkloadLabels,
   registerExternalWorkload,
 } from './external-workload';
+export {
+  type EgressGatewayStatus,
+  type EgressPolicyMap,
+  type EgressPolicyStatus,
+  type EgressReconcilerOptions,
+  DEFAULT_EGRESS_RESYNC_MS,
+  EgressGatewayReconciler,
+  egressMapEntry,
+} from './reconciler';
