@@ -2,7 +2,7 @@ import { EndpointSelector } from '@ciliary/policy-model';
 import type { EgressEndpoint, EgressNode } from './cluster';
 import { EXCLUDED_CIDR_GATEWAY, resolveGateways, type GatewayContext } from './gateway';
 import type { HostInterfaces } from './host';
-import { compareIpv4, compareIpv4Cidr } from './ipv4';
+import { ipv4ToNumber } from './ipv4';
 import type { EgressPolicy } from './policy';
 
 /** One entry of `cilium_egress_gw_policy_v4`, as the CLI and status show it. */
@@ -85,12 +85,22 @@ export function computeEgressEntries(state: EgressState): EgressComputation {
   const outcomes: PolicyOutcome[] = [];
   const policies = [...state.policies].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const policy of policies) outcomes.push(applyPolicy(policy, state.endpoints, context, owned));
-  const entries = [...owned.values()]
-    .map((o): PolicyEntry => ({ ...o.entry, policy: o.policy }))
-    .sort(
-      (a, b) => compareIpv4(a.sourceIP, b.sourceIP) || compareIpv4Cidr(a.destinationCIDR, b.destinationCIDR),
-    );
-  return { entries, policies: outcomes };
+  return { entries: sortEntries([...owned.values()]), policies: outcomes };
+}
+
+/** Sorts by source IP, then destination address and prefix length, numerically (keys computed once). */
+function sortEntries(owned: readonly Owned[]): PolicyEntry[] {
+  const keyed = owned.map((o) => {
+    const slash = o.entry.destinationCIDR.indexOf('/');
+    return {
+      source: ipv4ToNumber(o.entry.sourceIP) ?? 0,
+      destination: ipv4ToNumber(o.entry.destinationCIDR.slice(0, slash)) ?? 0,
+      length: Number(o.entry.destinationCIDR.slice(slash + 1)),
+      entry: { ...o.entry, policy: o.policy },
+    };
+  });
+  keyed.sort((a, b) => a.source - b.source || a.destination - b.destination || a.length - b.length);
+  return keyed.map((k) => k.entry);
 }
 
 /** The endpoints any of the policy's selectors match; endpoints sharing an identity are matched once. */

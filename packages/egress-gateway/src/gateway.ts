@@ -3,7 +3,7 @@ import type { EgressNode } from './cluster';
 import { deriveEgressIP, type EgressIpDerivation, type HostInterfaces } from './host';
 import { IPV4_ZERO } from './ipv4';
 import type { EgressPolicy } from './policy';
-import { pickGateway } from './rendezvous';
+import { RendezvousSet } from './rendezvous';
 
 /** Gateway IP of an entry whose policy has no gateway node (Cilium's GatewayNotFoundIPv4). */
 export const GATEWAY_NOT_FOUND = IPV4_ZERO;
@@ -83,11 +83,12 @@ export function resolveGateways(policy: EgressPolicy, context: GatewayContext): 
   }
   const perNode = new Map(active.map((n) => [n.name, via(n)]));
   const none = via(undefined);
+  const ring = new RendezvousSet(active);
   return {
     ...base,
     ...(local ? { local } : {}),
     gatewayFor: (sourceIP) => {
-      const node = pickGateway(active, sourceIP);
+      const node = ring.pick(sourceIP);
       return node === undefined ? none : (perNode.get(node.name) ?? none);
     },
   };

@@ -42,7 +42,7 @@ export {
   nodeLabelSet,
   resolveGateways,
 } from './gateway';
-export { pickGateway, rendezvousScore } from './rendezvous';
+export { RendezvousSet, pickGateway, rendezvousScore } from './rendezvous';
 export {
   type EgressComputation,
   type PolicyEntry,
