@@ -1,0 +1,202 @@
+import { matchHeader, matchQueryParameter, RegexCache } from './matchers';
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function records(value: unknown): Json[] {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+/** An HTTP request as Envoy's router sees it. */
+export interface HttpRequest {
+  readonly scheme: 'http' | 'https';
+  readonly method: string;
+  /** The Host header (`:authority`), possibly with a port. */
+  readonly authority: string;
+  /** `:path`: the path with its query string. */
+  readonly path: string;
+  /** Other headers by lower-case name. */
+  readonly headers?: ReadonlyMap<string, string>;
+}
+
+/** What a RouteConfiguration does with a request. */
+export type RouteDecision =
+  | {
+      readonly action: 'forward';
+      readonly virtualHost: string;
+      /** The clusters and their weights (one cluster: weight 1). */
+      readonly clusters: ReadonlyArray<{ readonly name: string; readonly weight: number }>;
+    }
+  | {
+      readonly action: 'redirect';
+      readonly virtualHost: string;
+      readonly status: number;
+      readonly location: string;
+    }
+  | { readonly action: 'respond'; readonly virtualHost: string; readonly status: number }
+  | { readonly action: 'not-found'; readonly virtualHost: string | undefined; readonly reason: string };
+
+const REDIRECT_CODES: Readonly<Record<string, number>> = {
+  MOVED_PERMANENTLY: 301,
+  FOUND: 302,
+  SEE_OTHER: 303,
+  TEMPORARY_REDIRECT: 307,
+  PERMANENT_REDIRECT: 308,
+};
+
+/** The path without query string or fragment, as Envoy compares exact, regex and separated-prefix paths. */
+export function pathOnly(path: string): string {
+  const end = path.search(/[?#]/);
+  return end < 0 ? path : path.slice(0, end);
+}
+
+/**
+ * Decides what a RouteConfiguration (proto3 JSON) does with requests, with
+ * Envoy's semantics for the fields the translators use: virtual host by domain
+ * (exact, then the longest `*suffix`, then the longest `prefix*`, then `*`;
+ * case-insensitive), then the first route whose path (prefix, path,
+ * path_separated_prefix, safe_regex), headers and query parameters match;
+ * actions route, redirect and direct_response.
+ */
+export class RouteEvaluator {
+  private readonly regexes = new RegexCache();
+
+  evaluate(routeConfiguration: Json, request: HttpRequest): RouteDecision {
+    const vhost = this.selectVirtualHost(records(routeConfiguration['virtualHosts']), request.authority);
+    if (!vhost)
+      return {
+        action: 'not-found',
+        virtualHost: undefined,
+        reason: `no virtual host for "${request.authority}"`,
+      };
+    const name = String(vhost['name'] ?? '');
+    const headers = new Map(request.headers ?? []);
+    headers.set(':authority', request.authority);
+    headers.set(':path', request.path);
+    headers.set(':method', request.method);
+    headers.set(':scheme', request.scheme);
+    const route = records(vhost['routes']).find((r) => this.routeMatches(r, request, headers));
+    if (!route)
+      return { action: 'not-found', virtualHost: name, reason: `no route in virtual host ${name} matches` };
+    return this.act(route, name, request);
+  }
+
+  selectVirtualHost(vhosts: readonly Json[], authority: string): Json | undefined {
+    const host = authority.toLowerCase();
+    let suffix: { vhost: Json; length: number } | undefined;
+    let prefix: { vhost: Json; length: number } | undefined;
+    let fallback: Json | undefined;
+    for (const vhost of vhosts) {
+      for (const raw of Array.isArray(vhost['domains']) ? vhost['domains'] : []) {
+        const domain = String(raw).toLowerCase();
+        if (domain === '*') fallback ??= vhost;
+        else if (domain.startsWith('*')) {
+          const tail = domain.slice(1);
+          if (host.length > tail.length && host.endsWith(tail) && tail.length > (suffix?.length ?? -1))
+            suffix = { vhost, length: tail.length };
+        } else if (domain.endsWith('*')) {
+          const head = domain.slice(0, -1);
+          if (host.length > head.length && host.startsWith(head) && head.length > (prefix?.length ?? -1))
+            prefix = { vhost, length: head.length };
+        } else if (domain === host) return vhost;
+      }
+    }
+    return suffix?.vhost ?? prefix?.vhost ?? fallback;
+  }
+
+  private routeMatches(route: Json, request: HttpRequest, headers: ReadonlyMap<string, string>): boolean {
+    const match = isRecord(route['match']) ? route['match'] : {};
+    if (!this.pathMatches(match, request.path)) return false;
+    if (!records(match['headers']).every((h) => matchHeader(h, headers, this.regexes))) return false;
+    const query = new URLSearchParams(
+      request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '',
+    );
+    return records(match['queryParameters']).every((q) => matchQueryParameter(q, query, this.regexes));
+  }
+
+  private pathMatches(match: Json, fullPath: string): boolean {
+    const caseSensitive = match['caseSensitive'] !== false;
+    const fold = (s: string): string => (caseSensitive ? s : s.toLowerCase());
+    const path = pathOnly(fullPath);
+    if (typeof match['prefix'] === 'string') return fold(fullPath).startsWith(fold(match['prefix']));
+    if (typeof match['path'] === 'string') return fold(path) === fold(match['path']);
+    if (typeof match['pathSeparatedPrefix'] === 'string') {
+      const prefix = fold(match['pathSeparatedPrefix']);
+      const folded = fold(path);
+      return folded.startsWith(prefix) && (folded.length === prefix.length || folded[prefix.length] === '/');
+    }
+    if (isRecord(match['safeRegex']) && typeof match['safeRegex']['regex'] === 'string')
+      return this.regexes.fullMatch(match['safeRegex']['regex'], path);
+    return false;
+  }
+
+  private act(route: Json, virtualHost: string, request: HttpRequest): RouteDecision {
+    if (isRecord(route['redirect'])) return this.redirect(route['redirect'], route, virtualHost, request);
+    if (isRecord(route['directResponse']))
+      return { action: 'respond', virtualHost, status: Number(route['directResponse']['status'] ?? 0) };
+    const action = isRecord(route['route']) ? route['route'] : {};
+    if (typeof action['cluster'] === 'string')
+      return { action: 'forward', virtualHost, clusters: [{ name: action['cluster'], weight: 1 }] };
+    const weighted = isRecord(action['weightedClusters'])
+      ? records(action['weightedClusters']['clusters'])
+      : [];
+    if (weighted.length > 0)
+      return {
+        action: 'forward',
+        virtualHost,
+        clusters: weighted.map((c) => ({ name: String(c['name'] ?? ''), weight: Number(c['weight'] ?? 0) })),
+      };
+    if (typeof action['clusterHeader'] === 'string') {
+      const name = request.headers?.get(action['clusterHeader'].toLowerCase());
+      if (name) return { action: 'forward', virtualHost, clusters: [{ name, weight: 1 }] };
+    }
+    // Envoy answers a route without a usable cluster with 503 (or 404 for a missing cluster header).
+    return { action: 'respond', virtualHost, status: 503 };
+  }
+
+  private redirect(redirect: Json, route: Json, virtualHost: string, request: HttpRequest): RouteDecision {
+    const scheme =
+      redirect['httpsRedirect'] === true
+        ? 'https'
+        : typeof redirect['schemeRedirect'] === 'string'
+          ? redirect['schemeRedirect']
+          : request.scheme;
+    const [originalHost, originalPort] = splitAuthority(request.authority);
+    let host = typeof redirect['hostRedirect'] === 'string' ? redirect['hostRedirect'] : originalHost;
+    let port = typeof redirect['hostRedirect'] === 'string' ? undefined : originalPort;
+    // Changing the scheme drops a port that was only the old scheme's default.
+    if (scheme !== request.scheme && (port === '80' || port === '443')) port = undefined;
+    if (typeof redirect['portRedirect'] === 'number' && redirect['portRedirect'] > 0)
+      port = String(redirect['portRedirect']);
+    if (port !== undefined) host = `${host}:${port}`;
+    const path = this.redirectPath(redirect, route, request.path);
+    const status = REDIRECT_CODES[String(redirect['responseCode'] ?? 'MOVED_PERMANENTLY')] ?? 301;
+    return { action: 'redirect', virtualHost, status, location: `${scheme}://${host}${path}` };
+  }
+
+  private redirectPath(redirect: Json, route: Json, fullPath: string): string {
+    const queryAt = fullPath.indexOf('?');
+    const query = queryAt < 0 || redirect['stripQuery'] === true ? '' : fullPath.slice(queryAt);
+    const path = pathOnly(fullPath);
+    if (typeof redirect['pathRedirect'] === 'string')
+      return redirect['pathRedirect'].includes('?')
+        ? redirect['pathRedirect']
+        : `${redirect['pathRedirect']}${query}`;
+    const match = isRecord(route['match']) ? route['match'] : {};
+    if (typeof redirect['prefixRewrite'] === 'string') {
+      const matched = String(match['prefix'] ?? match['pathSeparatedPrefix'] ?? match['path'] ?? '');
+      return `${redirect['prefixRewrite']}${path.slice(matched.length)}${query}`;
+    }
+    return `${path}${query}`;
+  }
+}
+
+/** `host:port` into its parts; IPv6 literals keep their brackets. */
+export function splitAuthority(authority: string): [string, string | undefined] {
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority);
+  if (!match) return [authority, undefined];
+  return [match[1] ?? authority, match[2] === undefined || match[2] === '' ? undefined : match[2]];
+}
