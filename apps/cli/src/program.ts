@@ -6,6 +6,7 @@ import { endpointCommand } from './commands/endpoint';
 import { eventsCommand } from './commands/events';
 import { monitorCommand, observeCommand } from './commands/monitor';
 import { bpfCommand } from './commands/bpf';
+import { egressCommand } from './commands/egress';
 import { operatorCommand } from './commands/operator';
 import { statusCommand } from './commands/status';
 import { versionCommand } from './commands/version';
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(monitorCommand(io));
   program.addCommand(observeCommand(io));
   program.addCommand(bpfCommand(io));
+  program.addCommand(egressCommand(io));
   program.addCommand(clustermeshCommand(io));
   program.addCommand(serviceCommand(io));
   program.addCommand(eventsCommand(io));
