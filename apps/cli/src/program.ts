@@ -7,7 +7,9 @@ import { eventsCommand } from './commands/events';
 import { monitorCommand, observeCommand } from './commands/monitor';
 import { bpfCommand } from './commands/bpf';
 import { egressCommand } from './commands/egress';
+import { ingressCommand } from './commands/ingress';
 import { operatorCommand } from './commands/operator';
+import { identityCommand, policyCommand } from './commands/policy';
 import { statusCommand } from './commands/status';
 import { versionCommand } from './commands/version';
 import { gatewayCommand, xdsCommand } from './commands/xds';
@@ -31,9 +33,12 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(observeCommand(io));
   program.addCommand(bpfCommand(io));
   program.addCommand(egressCommand(io));
+  program.addCommand(ingressCommand(io));
   program.addCommand(clustermeshCommand(io));
   program.addCommand(serviceCommand(io));
   program.addCommand(eventsCommand(io));
+  program.addCommand(policyCommand(io));
+  program.addCommand(identityCommand(io));
   for (const command of program.commands)
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;

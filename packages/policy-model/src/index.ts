@@ -134,3 +134,13 @@ export {
   validate,
 } from './validate/validator';
 export { describeIdentity } from './describe';
+export {
+  type DirectionVerdictReport,
+  type EndpointMapReport,
+  type IdentityReport,
+  type MapEntryReport,
+  type VerdictReport,
+  endpointMapReport,
+  identityReports,
+  verdictReport,
+} from './report';
