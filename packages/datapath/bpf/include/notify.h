@@ -53,27 +53,41 @@ static __always_inline void metrics_update(__u8 reason, __u8 dir, __u32 bytes)
 	}
 }
 
+struct notify_capture_hdr {
+	NOTIFY_CAPTURE_HDR
+};
+
+/* Fills the header every record starts with and copies the packet's first
+ * bytes after the record's struct of `size` bytes. */
+static __always_inline void fill_capture(struct __sk_buff *ctx, void *rec, __u32 size, __u8 type, __u8 subtype,
+					 __u16 source)
+{
+	struct notify_capture_hdr *hdr = rec;
+	__u16 cap = capture_len(ctx);
+
+	__builtin_memset(rec, 0, size + TRACE_PAYLOAD_LEN);
+	hdr->type = type;
+	hdr->subtype = subtype;
+	hdr->source = source;
+	hdr->hash = bpf_get_hash_recalc(ctx);
+	hdr->len_orig = ctx->len;
+	hdr->len_cap = cap;
+	hdr->version = NOTIFY_CAPTURE_VER;
+	capture_payload(ctx, (__u8 *)rec + size, cap);
+}
+
 static __always_inline void send_drop(struct __sk_buff *ctx, __u16 source, int reason, __u32 src_label, __u32 dst_label,
 				      __u8 dir)
 {
 	struct drop_record *rec;
-	__u16 cap = capture_len(ctx);
 
 	metrics_update((__u8)(-reason), dir, ctx->len);
 	rec = bpf_ringbuf_reserve(&ciliary_events, sizeof(*rec), 0);
 	if (!rec)
 		return;
-	__builtin_memset(rec, 0, sizeof(*rec));
-	rec->hdr.type = CILIUM_NOTIFY_DROP;
-	rec->hdr.subtype = (__u8)(-reason);
-	rec->hdr.source = source;
-	rec->hdr.hash = bpf_get_hash_recalc(ctx);
-	rec->hdr.len_orig = ctx->len;
-	rec->hdr.len_cap = cap;
-	rec->hdr.version = NOTIFY_CAPTURE_VER;
+	fill_capture(ctx, rec, sizeof(rec->hdr), CILIUM_NOTIFY_DROP, (__u8)(-reason), source);
 	rec->hdr.src_label = src_label;
 	rec->hdr.dst_label = dst_label;
-	capture_payload(ctx, rec->data, cap);
 	bpf_ringbuf_submit(rec, 0);
 }
 
@@ -81,25 +95,16 @@ static __always_inline void send_trace(struct __sk_buff *ctx, __u16 source, __u8
 				       __u32 dst_label, __u16 dst_id, __u8 ct_reason, __u32 ifindex)
 {
 	struct trace_record *rec;
-	__u16 cap = capture_len(ctx);
 
 	rec = bpf_ringbuf_reserve(&ciliary_events, sizeof(*rec), 0);
 	if (!rec)
 		return;
-	__builtin_memset(rec, 0, sizeof(*rec));
-	rec->hdr.type = CILIUM_NOTIFY_TRACE;
-	rec->hdr.subtype = obs_point;
-	rec->hdr.source = source;
-	rec->hdr.hash = bpf_get_hash_recalc(ctx);
-	rec->hdr.len_orig = ctx->len;
-	rec->hdr.len_cap = cap;
-	rec->hdr.version = NOTIFY_CAPTURE_VER;
+	fill_capture(ctx, rec, sizeof(rec->hdr), CILIUM_NOTIFY_TRACE, obs_point, source);
 	rec->hdr.src_label = src_label;
 	rec->hdr.dst_label = dst_label;
 	rec->hdr.dst_id = dst_id;
 	rec->hdr.reason = ct_reason;
 	rec->hdr.ifindex = ifindex;
-	capture_payload(ctx, rec->data, cap);
 	bpf_ringbuf_submit(rec, 0);
 }
 
@@ -107,25 +112,17 @@ static __always_inline void send_policy_verdict(struct __sk_buff *ctx, __u16 sou
 						const struct packet *pkt, __u8 egress, const struct policy_result *res)
 {
 	struct verdict_record *rec;
-	__u16 cap = capture_len(ctx);
 
 	rec = bpf_ringbuf_reserve(&ciliary_events, sizeof(*rec), 0);
 	if (!rec)
 		return;
-	__builtin_memset(rec, 0, sizeof(*rec));
-	rec->hdr.type = CILIUM_NOTIFY_POLICY_VERDICT;
-	rec->hdr.source = source;
-	rec->hdr.hash = bpf_get_hash_recalc(ctx);
-	rec->hdr.len_orig = ctx->len;
-	rec->hdr.len_cap = cap;
-	rec->hdr.version = NOTIFY_CAPTURE_VER;
+	fill_capture(ctx, rec, sizeof(rec->hdr), CILIUM_NOTIFY_POLICY_VERDICT, 0, source);
 	rec->hdr.remote_label = remote_label;
 	rec->hdr.verdict = res->verdict;
 	rec->hdr.dst_port = bpf_ntohs(pkt->dport);
 	rec->hdr.proto = pkt->proto;
 	rec->hdr.dir = egress ? METRIC_EGRESS : METRIC_INGRESS;
 	rec->hdr.match_type = res->match_type;
-	capture_payload(ctx, rec->data, cap);
 	bpf_ringbuf_submit(rec, 0);
 }
 
