@@ -113,13 +113,14 @@ class KernelHandle implements MapHandle {
     this.checkOpen('lookup batch');
     const keySize = this.spec.keySize;
     const valueSize = this.valueBufferSize;
-    const keys = Buffer.alloc(keySize * batchSize);
-    const values = Buffer.alloc(valueSize * batchSize);
     // The batch token is opaque; hash maps use a bucket index, arrays a key.
     const tokenSize = Math.max(keySize, 8);
     let inBatch: Buffer | null = null;
     const out: RawEntry[] = [];
     for (;;) {
+      // Fresh buffers per call, so the entries can be views into them rather than copies.
+      const keys = Buffer.allocUnsafe(keySize * batchSize);
+      const values = Buffer.allocUnsafe(valueSize * batchSize);
       const outBatch = Buffer.alloc(tokenSize);
       const count = [batchSize];
       const result = this.lib.lookupBatch(this.fd, inBatch, outBatch, keys, values, count, this.batchOpts);
@@ -127,8 +128,8 @@ class KernelHandle implements MapHandle {
       const got = count[0] ?? 0;
       for (let i = 0; i < got; i++)
         out.push([
-          Uint8Array.prototype.slice.call(keys, i * keySize, (i + 1) * keySize),
-          Uint8Array.prototype.slice.call(values, i * valueSize, (i + 1) * valueSize),
+          keys.subarray(i * keySize, (i + 1) * keySize),
+          values.subarray(i * valueSize, (i + 1) * valueSize),
         ]);
       if (result === -Errno.ENOENT) return out;
       inBatch = outBatch;

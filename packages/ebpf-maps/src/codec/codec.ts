@@ -9,6 +9,7 @@ import {
   type FieldType,
   type ScalarType,
   type StructLayout,
+  type UnionCase,
 } from './layout';
 
 /** Encodes values of one C type to its exact bytes and back. */
@@ -166,93 +167,152 @@ function writeStorage(dv: DataView, at: number, size: 1 | 2 | 4, value: number):
   else dv.setUint32(at, value >>> 0, hostLittleEndian);
 }
 
-function encodeField(
-  field: Field,
+type FieldEncoder = (
   record: Record<string, unknown>,
   dv: DataView,
   bytes: Uint8Array,
   base: number,
   problems: Problems,
-): void {
-  const type: FieldType = field.type;
-  const at = base + field.offset;
+) => void;
+type FieldDecoder = (out: Record<string, unknown>, dv: DataView, bytes: Uint8Array, base: number) => void;
+
+/** A fast path for plain integers, the bulk of every struct; everything else goes through writeScalar. */
+function integerEncoder(
+  name: string,
+  offset: number,
+  type: Extract<ScalarType, { kind: 'uint' }>,
+): FieldEncoder {
+  const bitsWide = type.size * 8;
+  const min = type.signed ? -(2 ** (bitsWide - 1)) : 0;
+  const max = type.signed ? 2 ** (bitsWide - 1) - 1 : 2 ** bitsWide - 1;
+  const le = littleEndian(type.order);
+  const path = `/${name}`;
+  return (record, dv, _bytes, base, problems) => {
+    const value = record[name];
+    const n =
+      typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max
+        ? value
+        : checkInteger(value, min, max, path, problems);
+    if (type.size === 1) dv.setUint8(base + offset, n & 0xff);
+    else if (type.size === 2) dv.setUint16(base + offset, n & 0xffff, le);
+    else dv.setUint32(base + offset, n >>> 0, le);
+  };
+}
+
+function integerDecoder(
+  name: string,
+  offset: number,
+  type: Extract<ScalarType, { kind: 'uint' }>,
+): FieldDecoder {
+  const le = littleEndian(type.order);
+  if (type.size === 1)
+    return type.signed
+      ? (out, dv, _b, base) => void (out[name] = dv.getInt8(base + offset))
+      : (out, dv, _b, base) => void (out[name] = dv.getUint8(base + offset));
+  if (type.size === 2)
+    return type.signed
+      ? (out, dv, _b, base) => void (out[name] = dv.getInt16(base + offset, le))
+      : (out, dv, _b, base) => void (out[name] = dv.getUint16(base + offset, le));
+  return type.signed
+    ? (out, dv, _b, base) => void (out[name] = dv.getInt32(base + offset, le))
+    : (out, dv, _b, base) => void (out[name] = dv.getUint32(base + offset, le));
+}
+
+function unionCase(type: Extract<FieldType, { kind: 'union' }>, tag: unknown): UnionCase | undefined {
+  return type.cases.find((c) => c.when === tag);
+}
+
+/** Builds the field's encoder once per codec, so encoding does no dispatch on the field's kind. */
+function fieldEncoder(field: Field): FieldEncoder | undefined {
+  const type = field.type;
+  const offset = field.offset;
   const path = `/${field.name}`;
   switch (type.kind) {
     case 'pad':
-      return;
+      return undefined;
     case 'bits': {
-      if (type.padding) return;
-      const n = checkInteger(record[field.name], 0, 2 ** type.width - 1, path, problems);
-      const mask = (2 ** type.width - 1) * 2 ** type.bit;
-      const current = readStorage(dv, at, type.size);
-      writeStorage(dv, at, type.size, ((current & ~mask) | (n * 2 ** type.bit)) >>> 0);
-      return;
+      if (type.padding) return undefined;
+      const width = type.width;
+      const mask = ((2 ** width - 1) * 2 ** type.bit) >>> 0;
+      const shift = type.bit;
+      return (record, dv, _bytes, base, problems) => {
+        const n = checkInteger(record[field.name], 0, 2 ** width - 1, path, problems);
+        const current = readStorage(dv, base + offset, type.size);
+        writeStorage(dv, base + offset, type.size, ((current & ~mask) | (n << shift)) >>> 0);
+      };
     }
     case 'union': {
-      const tag = record[type.tag];
-      const chosen = type.cases.find((c) => c.when === tag);
-      if (chosen === undefined) {
-        const allowed = type.cases.map((c) => c.when).join(' or ');
-        problem(
-          problems,
-          `/${type.tag}`,
-          `selects no member of ${field.name}: expected ${allowed}, got ${describe(tag)}`,
-        );
-        return;
-      }
-      writeScalar(chosen.type, record[chosen.name], dv, bytes, at, `/${chosen.name}`, problems);
-      return;
+      const allowed = type.cases.map((c) => c.when).join(' or ');
+      return (record, dv, bytes, base, problems) => {
+        const tag = record[type.tag];
+        const chosen = unionCase(type, tag);
+        if (chosen === undefined) {
+          problem(
+            problems,
+            `/${type.tag}`,
+            `selects no member of ${field.name}: expected ${allowed}, got ${describe(tag)}`,
+          );
+          return;
+        }
+        writeScalar(chosen.type, record[chosen.name], dv, bytes, base + offset, `/${chosen.name}`, problems);
+      };
     }
+    case 'uint':
+      return integerEncoder(field.name, offset, type);
     default:
-      writeScalar(type, record[field.name], dv, bytes, at, path, problems);
+      return (record, dv, bytes, base, problems) =>
+        writeScalar(type, record[field.name], dv, bytes, base + offset, path, problems);
   }
 }
 
-function decodeField(
-  field: Field,
-  out: Record<string, unknown>,
-  dv: DataView,
-  bytes: Uint8Array,
-  base: number,
-  struct: string,
-): void {
+function fieldDecoder(field: Field, struct: string): FieldDecoder | undefined {
   const type = field.type;
-  const at = base + field.offset;
+  const offset = field.offset;
   switch (type.kind) {
     case 'pad':
-      return;
-    case 'bits':
-      if (type.padding) return;
-      out[field.name] = Math.floor(readStorage(dv, at, type.size) / 2 ** type.bit) % 2 ** type.width;
-      return;
-    case 'union': {
-      const tag = out[type.tag];
-      const chosen = type.cases.find((c) => c.when === tag);
-      if (chosen === undefined) {
-        const allowed = type.cases.map((c) => c.when).join(' or ');
-        throw new CodecError(
-          struct,
-          `/${type.tag}`,
-          `${String(tag)} selects no member of ${field.name} (expected ${allowed})`,
-        );
-      }
-      out[chosen.name] = readScalar(chosen.type, dv, bytes, at);
-      return;
+      return undefined;
+    case 'bits': {
+      if (type.padding) return undefined;
+      const mask = 2 ** type.width - 1;
+      const shift = type.bit;
+      return (out, dv, _bytes, base) =>
+        void (out[field.name] = (readStorage(dv, base + offset, type.size) >>> shift) & mask);
     }
+    case 'union': {
+      const allowed = type.cases.map((c) => c.when).join(' or ');
+      return (out, dv, bytes, base) => {
+        const tag = out[type.tag];
+        const chosen = unionCase(type, tag);
+        if (chosen === undefined)
+          throw new CodecError(
+            struct,
+            `/${type.tag}`,
+            `${String(tag)} selects no member of ${field.name} (expected ${allowed})`,
+          );
+        out[chosen.name] = readScalar(chosen.type, dv, bytes, base + offset);
+      };
+    }
+    case 'uint':
+      return integerDecoder(field.name, offset, type);
     default:
-      out[field.name] = readScalar(type, dv, bytes, at);
+      return (out, dv, bytes, base) => void (out[field.name] = readScalar(type, dv, bytes, base + offset));
   }
 }
 
 /** A codec for a C struct described by `layout`. Decoded objects use the C member names. */
 export function structCodec<T>(layout: StructLayout): StructCodec<T> {
-  // Unions read their tag, so they are decoded after every plain field.
-  const plain = layout.fields.filter((f) => f.type.kind !== 'union');
-  const unions = layout.fields.filter((f) => f.type.kind === 'union');
   for (const field of layout.fields) {
     if (field.offset + sizeOf(field.type) > layout.size)
       throw new Error(`layout ${layout.name}: ${field.name} ends beyond the struct's ${layout.size} bytes`);
   }
+  const present = <F>(f: F | undefined): f is F => f !== undefined;
+  const encoders = layout.fields.map(fieldEncoder).filter(present);
+  // Unions read their tag, so they are decoded after every plain field.
+  const ordered = [
+    ...layout.fields.filter((f) => f.type.kind !== 'union'),
+    ...layout.fields.filter((f) => f.type.kind === 'union'),
+  ];
+  const decoders = ordered.map((f) => fieldDecoder(f, layout.name)).filter(present);
   const encodeInto = (value: T, target: Uint8Array, offset: number): void => {
     if (typeof value !== 'object' || value === null)
       throw new CodecError(layout.name, '', `expected an object, got ${describe(value)}`);
@@ -260,7 +320,7 @@ export function structCodec<T>(layout: StructLayout): StructCodec<T> {
     const dv = view(target);
     target.fill(0, offset, offset + layout.size);
     const problems: Problems = [];
-    for (const field of layout.fields) encodeField(field, record, dv, target, offset, problems);
+    for (const encode of encoders) encode(record, dv, target, offset, problems);
     if (problems.length > 0) throw codecErrorFrom(layout.name, problems);
   };
   const decodeAt = (bytes: Uint8Array, offset: number): T => {
@@ -274,8 +334,7 @@ export function structCodec<T>(layout: StructLayout): StructCodec<T> {
       );
     const dv = view(bytes);
     const out: Record<string, unknown> = {};
-    for (const field of plain) decodeField(field, out, dv, bytes, offset, layout.name);
-    for (const field of unions) decodeField(field, out, dv, bytes, offset, layout.name);
+    for (const decode of decoders) decode(out, dv, bytes, offset);
     return out as T;
   };
   return {
