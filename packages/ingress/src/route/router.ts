@@ -101,14 +101,7 @@ export class IngressRouter {
 
   route(request: IngressRequest, loadBalancer: LoadBalancer | string): RouteResult {
     const label = `${request.method.toUpperCase()} ${request.url}`;
-    const fail = (reason: string, status: number | null = null): RouteResult => ({
-      request: label,
-      status,
-      backend: null,
-      location: null,
-      endpoint: null,
-      reason,
-    });
+    const fail = (reason: string): RouteResult => outcome(label, null, { reason });
     if (typeof loadBalancer === 'string') return fail(loadBalancer);
     const parsed = parseRequest(request);
     if (typeof parsed === 'string') return fail(parsed);
@@ -127,7 +120,7 @@ export class IngressRouter {
     const certificate = tls ? this.certificate(chain, parsed.serverName) : undefined;
     if (certificate && 'reason' in certificate) return fail(certificate.reason);
     const result = this.routeHttp(listener, chain, parsed.http, label);
-    return certificate ? { ...result, tls: certificate } : result;
+    return certificate ? outcome(label, result.status, { ...result, tls: certificate }) : result;
   }
 
   private servicePortProblem(loadBalancer: LoadBalancer, port: number): string | undefined {
@@ -161,27 +154,24 @@ export class IngressRouter {
   }
 
   private routeHttp(listener: Json, chain: Json, request: HttpRequest, label: string): RouteResult {
-    const base = { request: label, backend: null, location: null, endpoint: null };
     const hcm = connectionManagerOf(chain);
     const routes =
       hcm?.inline ??
       (hcm?.rds ? this.snapshot.resource(TypeUrls.routeConfiguration, hcm.rds)?.json : undefined);
     if (!routes)
-      return {
-        ...base,
-        status: null,
+      return outcome(label, null, {
         reason: `listener ${String(listener['name'])} has no route configuration`,
-      };
+      });
     const decision = this.evaluator.evaluate(routes, request);
     switch (decision.action) {
       case 'not-found':
-        return { ...base, status: 404, reason: decision.reason };
+        return outcome(label, 404, { reason: decision.reason });
       case 'respond':
-        return { ...base, status: decision.status };
+        return outcome(label, decision.status, {});
       case 'redirect':
-        return { ...base, status: decision.status, location: decision.location };
+        return outcome(label, decision.status, { location: decision.location });
       case 'forward':
-        return this.forward(this.pickCluster(decision.clusters), base);
+        return this.forward(this.pickCluster(decision.clusters), label);
     }
   }
 
@@ -198,32 +188,51 @@ export class IngressRouter {
     return clusters[clusters.length - 1]!.name;
   }
 
-  private forward(clusterName: string, base: Omit<RouteResult, 'status'>): RouteResult {
+  private forward(clusterName: string, label: string): RouteResult {
     const cluster = this.snapshot.resource(TypeUrls.cluster, clusterName)?.json;
-    if (!cluster) return { ...base, status: 503, reason: `cluster ${clusterName} is not served` };
+    if (!cluster) return outcome(label, 503, { reason: `cluster ${clusterName} is not served` });
     const eds = isRecord(cluster['edsClusterConfig']) ? cluster['edsClusterConfig'] : {};
-    const assignment =
+    const backend =
       typeof eds['serviceName'] === 'string' && eds['serviceName'] !== '' ? eds['serviceName'] : clusterName;
-    const cla = this.snapshot.resource(TypeUrls.clusterLoadAssignment, assignment)?.json;
-    const endpoints = records(cla?.['endpoints']).flatMap((locality) =>
-      records(locality['lbEndpoints']).flatMap((lb) => {
-        const address = (((lb['endpoint'] as Json | undefined)?.['address'] as Json | undefined)?.[
-          'socketAddress'
-        ] ?? {}) as Json;
-        return typeof address['address'] === 'string'
-          ? [`${address['address']}:${String(address['portValue'] ?? 0)}`]
-          : [];
-      }),
-    );
+    const endpoints = endpointsOf(this.snapshot.resource(TypeUrls.clusterLoadAssignment, backend)?.json);
     if (endpoints.length === 0)
-      return {
-        ...base,
-        backend: assignment,
-        status: 503,
-        reason: `no healthy upstream: ${assignment} has no ready endpoints`,
-      };
-    const next = this.roundRobin.get(assignment) ?? 0;
-    this.roundRobin.set(assignment, next + 1);
-    return { ...base, backend: assignment, status: 200, endpoint: endpoints[next % endpoints.length]! };
+      return outcome(label, 503, {
+        backend,
+        reason: `no healthy upstream: ${backend} has no ready endpoints`,
+      });
+    const next = this.roundRobin.get(backend) ?? 0;
+    this.roundRobin.set(backend, next + 1);
+    return outcome(label, 200, { backend, endpoint: endpoints[next % endpoints.length]! });
   }
+}
+
+/** `ADDRESS:PORT` of every endpoint of a ClusterLoadAssignment, in order. */
+function endpointsOf(assignment: Json | undefined): string[] {
+  return records(assignment?.['endpoints']).flatMap((locality) =>
+    records(locality['lbEndpoints']).flatMap((lb) => {
+      const endpoint = isRecord(lb['endpoint']) ? lb['endpoint'] : {};
+      const address = isRecord(endpoint['address']) ? endpoint['address'] : {};
+      const socket = isRecord(address['socketAddress']) ? address['socketAddress'] : {};
+      return typeof socket['address'] === 'string'
+        ? [`${socket['address']}:${String(socket['portValue'] ?? 0)}`]
+        : [];
+    }),
+  );
+}
+
+/** A result with its fields in the documented order. */
+function outcome(
+  request: string,
+  status: number | null,
+  rest: Partial<Omit<RouteResult, 'request' | 'status'>>,
+): RouteResult {
+  return {
+    request,
+    status,
+    backend: rest.backend ?? null,
+    location: rest.location ?? null,
+    endpoint: rest.endpoint ?? null,
+    ...(rest.tls ? { tls: rest.tls } : {}),
+    ...(rest.reason !== undefined ? { reason: rest.reason } : {}),
+  };
 }
