@@ -1,3 +1,4 @@
+export { loadBpfObject, LoadedBpfObject, type BpfObjectConfig, type BpfLink } from './bpf-object';
 export {
   EndpointLoader,
   defaultObjectPath,
