@@ -12,4 +12,9 @@ for (const group of ['packages', 'apps', 'tools']) {
   }
 }
 
-module.exports = { projects };
+module.exports = {
+  projects,
+  // A safety net, not a measurement (jest reads it globally, not per project): tests wait on
+  // conditions with their own deadlines, and a loaded 2-core CI machine is slow to load modules.
+  testTimeout: 30_000,
+};

@@ -13,9 +13,6 @@ module.exports = function preset(projectDir) {
     displayName: path.relative(root, projectDir),
     rootDir: projectDir,
     testEnvironment: 'node',
-    // A safety net, not a measurement: tests wait on conditions with their own deadlines,
-    // and a 2-core CI machine running kernel and etcd tests in parallel is slow to load modules.
-    testTimeout: 30_000,
     testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
     transform: {
       '^.+\\.(ts|js|mjs)$': [
