@@ -49,6 +49,7 @@ export { exitStatus, signalName } from './process/exit';
 export { decodeArgs, processFlags, PROCESS_FLAGS } from './process/args';
 export {
   ProcessCache,
+  withFields,
   type ProcessCacheOptions,
   type ProcessCacheStats,
   type CacheEntry,

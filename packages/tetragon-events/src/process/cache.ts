@@ -2,6 +2,17 @@ import type { Clock, TimerHandle } from '@ciliary/core';
 import type { Process } from '../model/types.generated';
 import { parseExecId } from './exec-id';
 
+/**
+ * A copy of a process with some fields replaced. Copies key by key: V8 makes adding a key to a
+ * spread copy very slow, and this runs for every event.
+ */
+export function withFields(process: Process, fields: Partial<Process>): Process {
+  const out: Record<string, unknown> = {};
+  for (const key in process) out[key] = process[key as keyof Process];
+  for (const key in fields) out[key] = fields[key as keyof Process];
+  return out as Process;
+}
+
 /** GC states of Tetragon's process cache: an entry at refcnt 0 survives two GC passes. */
 export type CacheColor = 'inUse' | 'deletePending' | 'deleteReady';
 
@@ -21,6 +32,9 @@ interface MutableEntry {
   refcnt: number;
   color: CacheColor;
   refcntOps: Record<string, number>;
+  /** Recency list links: `newer` towards the most recently used entry. */
+  newer: MutableEntry | undefined;
+  older: MutableEntry | undefined;
 }
 
 export interface ProcessCacheOptions {
@@ -46,6 +60,9 @@ export interface ProcessCacheStats {
  */
 export class ProcessCache {
   private readonly entries = new Map<string, MutableEntry>();
+  /** Least and most recently used ends of the recency list (O(1) touch and eviction). */
+  private oldest: MutableEntry | undefined;
+  private newest: MutableEntry | undefined;
   private deleteQueue: MutableEntry[] = [];
   private timer: TimerHandle | undefined;
   private evicted = 0;
@@ -75,25 +92,38 @@ export class ProcessCache {
     const existing = this.entries.get(id);
     if (existing) {
       existing.process = process;
-      this.touch(id, existing);
+      this.touch(existing);
       return;
     }
-    this.entries.set(id, { process, refcnt: 0, color: 'inUse', refcntOps: {} });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+    const entry: MutableEntry = {
+      process,
+      refcnt: 0,
+      color: 'inUse',
+      refcntOps: {},
+      newer: undefined,
+      older: undefined,
+    };
+    this.entries.set(id, entry);
+    this.link(entry);
+    while (this.entries.size > this.maxEntries && this.oldest) {
+      this.remove(this.oldest);
       this.evicted++;
     }
   }
 
-  /** The cached process (marks it recently used), with its current refcnt. */
+  /**
+   * The cached process as stored (shared: do not modify it; copy with `withFields`), marking it
+   * recently used. Its current reference count is `refcnt(execId)`.
+   */
   get(execId: string): Process | undefined {
     const entry = this.entries.get(execId);
     if (!entry) return undefined;
-    this.touch(execId, entry);
-    return entry.refcnt === (entry.process.refcnt ?? 0)
-      ? entry.process
-      : { ...entry.process, refcnt: entry.refcnt };
+    this.touch(entry);
+    return entry.process;
+  }
+
+  refcnt(execId: string): number {
+    return this.entries.get(execId)?.refcnt ?? 0;
   }
 
   has(execId: string): boolean {
@@ -102,7 +132,9 @@ export class ProcessCache {
 
   entry(execId: string): CacheEntry | undefined {
     const e = this.entries.get(execId);
-    return e ? { ...e, refcntOps: { ...e.refcntOps } } : undefined;
+    return e
+      ? { process: e.process, refcnt: e.refcnt, color: e.color, refcntOps: { ...e.refcntOps } }
+      : undefined;
   }
 
   ref(execId: string, op: RefOp): void {
@@ -143,9 +175,8 @@ export class ProcessCache {
     const next: MutableEntry[] = [];
     for (const entry of this.deleteQueue) {
       if (entry.color === 'deleteReady') {
-        const id = entry.process.exec_id ?? '';
-        if (this.entries.get(id) === entry) {
-          this.entries.delete(id);
+        if (this.entries.get(entry.process.exec_id ?? '') === entry) {
+          this.remove(entry);
           this.collected++;
         }
       } else {
@@ -181,8 +212,31 @@ export class ProcessCache {
     this.deleteQueue.push(entry);
   }
 
-  private touch(id: string, entry: MutableEntry): void {
-    this.entries.delete(id);
-    this.entries.set(id, entry);
+  private touch(entry: MutableEntry): void {
+    if (entry === this.newest) return;
+    this.unlink(entry);
+    this.link(entry);
+  }
+
+  /** Puts an entry at the most recently used end. */
+  private link(entry: MutableEntry): void {
+    entry.older = this.newest;
+    entry.newer = undefined;
+    if (this.newest) this.newest.newer = entry;
+    this.newest = entry;
+    this.oldest ??= entry;
+  }
+
+  private unlink(entry: MutableEntry): void {
+    if (entry.newer) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    if (entry.older) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    entry.newer = entry.older = undefined;
+  }
+
+  private remove(entry: MutableEntry): void {
+    this.entries.delete(entry.process.exec_id ?? '');
+    this.unlink(entry);
   }
 }

@@ -1,7 +1,7 @@
 import type { Clock, TimerHandle } from '@ciliary/core';
 import { eventFieldOf } from '../model/event';
 import type { GetEventsResponse, Process } from '../model/types.generated';
-import type { ProcessCache } from './cache';
+import { withFields, type ProcessCache } from './cache';
 import { parseExecId } from './exec-id';
 
 export interface EventCacheOptions {
@@ -13,7 +13,7 @@ export interface EventCacheOptions {
   readonly retryIntervalMs?: number;
   /** ...up to 15 times. */
   readonly maxRetries?: number;
-  /** Bound on parked events; beyond it the oldest is emitted unresolved. */
+  /** Bound on parked events; beyond it the oldest tenth is emitted unresolved. */
   readonly maxParked?: number;
   /** Fill `ancestors` (Tetragon's --enable-ancestors). */
   readonly ancestors?: boolean;
@@ -69,7 +69,7 @@ export class EventCache {
       return;
     }
     this.parked.push({ event, retries: 0 });
-    if (this.parked.length > this.maxParked) this.giveUp(this.parked.shift()!);
+    if (this.parked.length > this.maxParked) this.giveUpOldest();
     this.schedule();
   }
 
@@ -102,12 +102,17 @@ export class EventCache {
     const cache = this.options.cache;
     const cached = cache.get(id);
     if (!cached) return undefined;
-    const process: Process = { ...cached, ...pick(inner.process!, ['tid']) };
     const parentId = cached.parent_exec_id;
     const parent = parentId ? cache.get(parentId) : undefined;
     if (field === 'process_exec' && parentId && !parent && parseExecId(parentId)?.pid !== 0) return undefined;
+    // The event's own thread id wins over the cached one; refcnt is the cache's count now.
+    const tid = inner.process!.tid;
+    const process = withFields(
+      cached,
+      tid === undefined ? { refcnt: cache.refcnt(id) } : { refcnt: cache.refcnt(id), tid },
+    );
     const resolved: Inner = { ...inner, process };
-    if (parent) resolved.parent = parent;
+    if (parent) resolved.parent = withFields(parent, { refcnt: cache.refcnt(parentId!) });
     if (this.options.ancestors) {
       const ancestors = cache.ancestors(cached);
       if (ancestors.length > 0) resolved.ancestors = ancestors;
@@ -125,6 +130,12 @@ export class EventCache {
     if (cached?.parent_exec_id) cache.unref(cached.parent_exec_id, 'parent');
     if (this.options.ancestors && cached)
       for (const a of cache.ancestors(cached)) cache.unref(a.exec_id!, 'ancestor');
+  }
+
+  /** Drops the oldest parked events in one go (amortised, rather than a shift per event). */
+  private giveUpOldest(): void {
+    const excess = this.parked.splice(0, Math.max(1, this.parked.length - Math.floor(this.maxParked * 0.9)));
+    for (const p of excess) this.giveUp(p);
   }
 
   private giveUp(parked: Parked): void {
@@ -153,10 +164,4 @@ export class EventCache {
     this.parked = still;
     this.schedule();
   }
-}
-
-function pick(process: Process, keys: ReadonlyArray<keyof Process>): Partial<Process> {
-  const out: Partial<Process> = {};
-  for (const k of keys) if (process[k] !== undefined) (out as Record<string, unknown>)[k] = process[k];
-  return out;
 }
