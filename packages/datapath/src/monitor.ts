@@ -1,4 +1,4 @@
-import { observationPoints, policyMatchTypes, type Notification } from '@ciliary/ebpf-maps';
+import { observationPoints, policyMatchTypes, traceReasons, type Notification } from '@ciliary/ebpf-maps';
 import { summarizePacket, type PacketSummary } from './packet-summary';
 
 export type MonitorEventType = 'drop' | 'trace' | 'policy-verdict';
@@ -26,9 +26,6 @@ export interface MonitorEvent {
   readonly packet: PacketSummary;
 }
 
-// Cilium's numbering: 0 new, 1 established, 2 reply, 3 related, 4 reopened.
-const CONNECTION_STATES = ['new', 'established', 'reply', 'related', 'reopened'];
-
 /** Turns a decoded notification into a monitor event; records of other types give undefined. */
 export function toMonitorEvent(notification: Notification): MonitorEvent | undefined {
   switch (notification.kind) {
@@ -55,7 +52,7 @@ export function toMonitorEvent(notification: Notification): MonitorEvent | undef
         srcIdentity: r.src_label,
         dstIdentity: r.dst_label,
         observationPoint: observationPoints[r.subtype] ?? notification.observationPoint,
-        state: CONNECTION_STATES[r.reason] ?? 'unknown',
+        state: traceReasons[r.reason] ?? 'unknown',
         lengthOriginal: r.len_orig,
         packet: summarizePacket(notification.payload),
       };

@@ -29,8 +29,12 @@ export const observationPoints = [
   'to-network',
 ] as const;
 
-/** `trace_notify.reason` (TRACE_REASON_*): the connection tracking state of a traced packet. */
-export const traceReasons = ['unknown', 'new', 'established', 'reply', 'related', 'reopened'] as const;
+/**
+ * `trace_notify.reason` (TRACE_REASON_*, pkg/monitor/datapath_trace.go): the connection tracking
+ * state of a traced packet, indexed by value: 0 new (TRACE_REASON_POLICY), 1 established, 2 reply,
+ * 3 related, 4 reopened, 5 unknown.
+ */
+export const traceReasons = ['new', 'established', 'reply', 'related', 'reopened', 'unknown'] as const;
 
 /** `policy_verdict_notify.match_type`. */
 export const policyMatchTypes = [
