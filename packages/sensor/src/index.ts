@@ -1,0 +1,44 @@
+export {
+  Sensor,
+  SensorError,
+  DEFAULT_SENSOR_PIN_DIR,
+  defaultObjectDir,
+  type SensorOptions,
+  type SensorStats,
+  type EventListener,
+} from './sensor';
+export { KernelTime, systemBootClock, type BootClock } from './kernel/boot-clock';
+export { SensorBpfError } from './kernel/bpf-object';
+export { nodeName } from './node-name';
+export { ProcessTracker, type ProcFacts, type ProcessTrackerOptions } from './process/process-tracker';
+export { scanProc, readProcEntry, parseStat, type ProcEntry } from './process/procfs';
+export {
+  MSG_OP,
+  decodeProcessRecord,
+  RecordError,
+  type ExecKey,
+  type ExecRecord,
+  type CloneRecord,
+  type ExitRecord,
+  type ProcessRecord,
+} from './wire/process-records';
+export {
+  compileTracingPolicy,
+  TRACING_POLICY_API_VERSION,
+  type CompiledPolicy,
+  type HookPlan,
+  type ArgOutput,
+  type OutputType,
+  type TracingPolicyKind,
+  type TracepointAttach,
+} from './policy/compile';
+export { PolicyManager, PolicyLoadError, type LoadedPolicyInfo } from './policy/policy-manager';
+export { systemKernelFacts, type KernelFacts } from './policy/kernel-facts';
+export {
+  parseTracepointFormat,
+  type TracepointFormat,
+  type TracepointField,
+} from './policy/tracepoint-format';
+export { planCall, syscallName, KERNEL_FUNCTIONS, type CallPlan } from './policy/calls';
+export { encodeHookConfig, HOOK_CONFIG_SIZE, type HookConfig } from './policy/hook-config';
+export { decodeGeneric, decodeArguments, permission, type GenericRecord } from './wire/generic-records';

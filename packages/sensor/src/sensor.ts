@@ -1,0 +1,266 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { CiliaryError, errorMessage, silentLogger, type Clock, type Logger } from '@ciliary/core';
+import { RingBufferReader } from '@ciliary/datapath';
+import { KernelBackend, type MapHandle } from '@ciliary/ebpf-maps';
+import { EventCache, ProcessCache, type GetEventsResponse } from '@ciliary/tetragon-events';
+import { KernelTime, systemBootClock, type BootClock } from './kernel/boot-clock';
+import { loadSensorObject, type LoadedObject, type ObjectLoader } from './kernel/bpf-object';
+import { nodeName } from './node-name';
+import { execveMapKey, execveMapValue } from './process/execve-map';
+import { procFacts, scanProc } from './process/procfs';
+import { ProcessTracker } from './process/process-tracker';
+import { MSG_OP, decodeClone, decodeExec, decodeExit, recordOp } from './wire/process-records';
+
+export const DEFAULT_SENSOR_PIN_DIR = '/sys/fs/bpf/ciliary/sensor';
+
+/** Where the compiled objects are: dist/bpf next to the compiled sources (src/ under jest). */
+export function defaultObjectDir(): string {
+  return path.resolve(__dirname, __dirname.endsWith(`${path.sep}src`) ? '../dist/bpf' : 'bpf');
+}
+
+export interface SensorOptions {
+  /** bpffs directory of the sensor's shared maps (process table, ring buffer); emptied at start. */
+  readonly pinDir?: string;
+  /** Directory of process.o and the generic hook objects. */
+  readonly objectDir?: string;
+  readonly node?: string;
+  readonly clock: Clock;
+  readonly bootClock?: BootClock;
+  readonly logger?: Logger;
+  /** Scan /proc at start so running processes have entries (Tetragon's procFS events). Default true. */
+  readonly procScan?: boolean;
+  readonly procRoot?: string;
+  /** Ring buffer bytes (a power of two, a multiple of the page size). Default 8 MiB. */
+  readonly ringBufferBytes?: number;
+  /** Process cache bound (Tetragon's --process-cache-size). */
+  readonly processCacheSize?: number;
+  readonly loader?: ObjectLoader;
+}
+
+export interface SensorStats {
+  readonly records: number;
+  readonly badRecords: number;
+  /** Records the kernel could not put in the ring buffer (it was full), by message op. */
+  readonly lost: Readonly<Record<string, number>>;
+  readonly lostTotal: number;
+  readonly processCache: ReturnType<ProcessCache['stats']>;
+  readonly eventCache: ReturnType<EventCache['stats']>;
+}
+
+/** The sensor could not start: programs refused, maps unusable, tracefs missing. */
+export class SensorError extends CiliaryError {
+  override readonly name = 'SensorError';
+}
+
+export type EventListener = (event: GetEventsResponse) => void;
+
+/** Handles records of other ops (policy hooks). */
+export type RecordHandler = (record: Buffer) => void;
+
+const OP_NAMES: Record<number, string> = {
+  [MSG_OP.execve]: 'execve',
+  [MSG_OP.exit]: 'exit',
+  [MSG_OP.clone]: 'clone',
+  [MSG_OP.genericKprobe]: 'generic_kprobe',
+  [MSG_OP.genericTracepoint]: 'generic_tracepoint',
+};
+
+/**
+ * Tetragon's base sensor: process exec, clone and exit from BPF, a process
+ * cache with Tetragon's exec ids, and a /proc scan at start. Events reach
+ * listeners joined with their process and parent.
+ */
+export class Sensor {
+  readonly pinDir: string;
+  readonly objectDir: string;
+  readonly node: string;
+  readonly processCache: ProcessCache;
+  readonly kernelTime: KernelTime;
+  private readonly eventCache: EventCache;
+  private readonly tracker: ProcessTracker;
+  private readonly listeners = new Set<EventListener>();
+  private readonly handlers = new Map<number, RecordHandler>();
+  private readonly logger: Logger;
+  private readonly backend = new KernelBackend();
+  private object: LoadedObject | undefined;
+  private reader: RingBufferReader | undefined;
+  private lostMap: MapHandle | undefined;
+  private records = 0;
+  private badRecords = 0;
+
+  constructor(private readonly options: SensorOptions) {
+    this.pinDir = options.pinDir ?? DEFAULT_SENSOR_PIN_DIR;
+    this.objectDir = options.objectDir ?? defaultObjectDir();
+    this.node = options.node ?? nodeName();
+    this.logger = options.logger ?? silentLogger();
+    this.kernelTime = new KernelTime(options.bootClock ?? systemBootClock());
+    this.processCache = new ProcessCache({
+      clock: options.clock,
+      ...(options.processCacheSize !== undefined ? { maxEntries: options.processCacheSize } : {}),
+    });
+    this.eventCache = new EventCache({
+      clock: options.clock,
+      cache: this.processCache,
+      emit: (event) => this.publish(event),
+    });
+    this.tracker = new ProcessTracker({
+      node: this.node,
+      cache: this.processCache,
+      events: this.eventCache,
+      wallNs: (ns) => this.kernelTime.wallNs(ns),
+    });
+  }
+
+  get started(): boolean {
+    return this.object !== undefined;
+  }
+
+  /** Receives every event from now on; returns the unsubscribe function. */
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Sends events that did not come from BPF records (policy hooks) through the process join. */
+  submit(event: GetEventsResponse): void {
+    this.eventCache.submit(event);
+  }
+
+  /** Routes records of `op` to `handler` (the policy hooks). */
+  handle(op: number, handler: RecordHandler): void {
+    this.handlers.set(op, handler);
+  }
+
+  /** The pin path of a shared map, for hook objects that use the same instance. */
+  sharedMapPin(name: 'execve_map' | 'events' | 'lost_events'): string {
+    return path.join(this.pinDir, name);
+  }
+
+  /** Shared maps every sensor object pins at the same paths, and their sizes. */
+  configureShared(config: {
+    mapNames(): string[];
+    pinMap(n: string, p: string): void;
+    setMaxEntries(n: string, m: number): void;
+  }): void {
+    const names = new Set(config.mapNames());
+    for (const name of ['execve_map', 'events', 'lost_events'] as const) {
+      if (!names.has(name)) continue;
+      config.pinMap(name, this.sharedMapPin(name));
+    }
+    if (names.has('events')) config.setMaxEntries('events', this.options.ringBufferBytes ?? 8 << 20);
+  }
+
+  get loader(): ObjectLoader {
+    return this.options.loader ?? loadSensorObject;
+  }
+
+  start(): void {
+    if (this.object) return;
+    rmSync(this.pinDir, { recursive: true, force: true });
+    mkdirSync(this.pinDir, { recursive: true });
+    try {
+      this.object = this.loader(path.join(this.objectDir, 'process.o'), (config) =>
+        this.configureShared(config),
+      );
+      this.object.attachTracepoint('event_execve', 'sched', 'sched_process_exec');
+      this.object.attach('event_fork');
+      this.object.attach('event_exit');
+      this.reader = new RingBufferReader(this.sharedMapPin('events'), (record) => this.onRecord(record));
+      this.reader.open();
+      this.lostMap = this.backend.openPinned(this.sharedMapPin('lost_events'));
+    } catch (err) {
+      this.stop();
+      throw new SensorError(`the process sensor did not start: ${errorMessage(err)}`, { cause: err });
+    }
+    if (this.options.procScan !== false) this.scanProc();
+    this.processCache.start();
+  }
+
+  /** Consumes every record waiting in the ring buffer now (tests and shutdown). */
+  drain(): void {
+    this.reader?.drain();
+  }
+
+  stop(): void {
+    this.reader?.close();
+    this.reader = undefined;
+    this.lostMap?.close();
+    this.lostMap = undefined;
+    this.object?.close();
+    this.object = undefined;
+    this.processCache.stop();
+    this.eventCache.flush();
+    rmSync(this.pinDir, { recursive: true, force: true });
+  }
+
+  stats(): SensorStats {
+    const lost: Record<string, number> = {};
+    let lostTotal = 0;
+    if (this.lostMap) {
+      for (const [op, name] of Object.entries(OP_NAMES)) {
+        const value = this.lostMap.lookup(execveMapKey(Number(op)));
+        if (!value) continue;
+        let sum = 0;
+        for (let at = 0; at + 8 <= value.length; at += 8)
+          sum += Number(Buffer.from(value).readBigUInt64LE(at));
+        if (sum > 0) lost[name] = sum;
+        lostTotal += sum;
+      }
+    }
+    return {
+      records: this.records,
+      badRecords: this.badRecords,
+      lost,
+      lostTotal,
+      processCache: this.processCache.stats(),
+      eventCache: this.eventCache.stats(),
+    };
+  }
+
+  private scanProc(): void {
+    const facts = procFacts(scanProc(this.options.procRoot));
+    const execveMap = this.backend.openPinned(this.sharedMapPin('execve_map'));
+    try {
+      for (const f of facts) {
+        try {
+          // An entry the kernel wrote since attach is newer than /proc's view: keep it.
+          execveMap.update(execveMapKey(f.pid), execveMapValue(f), 'noexist');
+        } catch {
+          continue;
+        }
+        this.tracker.onProc(f);
+      }
+    } finally {
+      execveMap.close();
+    }
+  }
+
+  private onRecord(record: Buffer): void {
+    this.records++;
+    try {
+      const op = recordOp(record);
+      if (op === MSG_OP.execve) this.tracker.onExec(decodeExec(record));
+      else if (op === MSG_OP.clone) this.tracker.onClone(decodeClone(record));
+      else if (op === MSG_OP.exit) this.tracker.onExit(decodeExit(record));
+      else {
+        const handler = this.handlers.get(op);
+        if (!handler) throw new Error(`no handler for message op ${op}`);
+        handler(record);
+      }
+    } catch (err) {
+      this.badRecords++;
+      this.logger.warn({ err: errorMessage(err) }, 'sensor record dropped');
+    }
+  }
+
+  private publish(event: GetEventsResponse): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.logger.warn({ err: errorMessage(err) }, 'sensor event listener failed');
+      }
+    }
+  }
+}
