@@ -94,6 +94,7 @@ export function translateEnvoyConfigs(
         json: r.json,
         document: item.config.document,
         path: r.path,
+        camelCase: true,
       })),
     );
     for (const backend of item.config.backendServices) {
@@ -105,7 +106,12 @@ export function translateEnvoyConfigs(
       )) {
         if (assignments.has(cla.name)) continue;
         const document = `Service ${backend.namespace}/${backend.name}`;
-        assignments.set(cla.name, { typeUrl: TypeUrls.clusterLoadAssignment, json: cla.json, document });
+        assignments.set(cla.name, {
+          typeUrl: TypeUrls.clusterLoadAssignment,
+          json: cla.json,
+          document,
+          camelCase: true,
+        });
       }
     }
   }

@@ -1,5 +1,6 @@
 import type { Root, Type } from 'protobufjs';
 import { CiliaryError, nestIssues, type Issue, type Result } from '@ciliary/core';
+import { ProtoCatalog } from './json-names';
 import { ProtoJsonReader } from './json-reader';
 import { ProtoJsonWriter } from './json-writer';
 import { loadEnvoyRoot } from './protos';
@@ -30,9 +31,10 @@ export class EnvoyCodec {
   private readonly writer: ProtoJsonWriter;
 
   constructor(readonly root: Root) {
-    this.reader = new ProtoJsonReader(root);
-    this.lenientReader = new ProtoJsonReader(root, false);
-    this.writer = new ProtoJsonWriter(root);
+    const catalog = new ProtoCatalog();
+    this.reader = new ProtoJsonReader(root, true, catalog);
+    this.lenientReader = new ProtoJsonReader(root, false, catalog);
+    this.writer = new ProtoJsonWriter(root, catalog);
   }
 
   /** Loads Envoy's protos from the npm package that ships them. */

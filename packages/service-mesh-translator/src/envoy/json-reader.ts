@@ -1,6 +1,6 @@
 import { Enum, MapField, Type, type Field, type Root } from 'protobufjs';
 import type { Issue } from '@ciliary/core';
-import { FieldIndex, pointerSegment } from './json-names';
+import { pointerSegment, ProtoCatalog } from './json-names';
 import { checkFieldRules, checkMessageRules } from './pgv';
 import { typeNameOfUrl } from './type-urls';
 import { isRecord } from '../util';
@@ -13,12 +13,11 @@ import { isRecord } from '../util';
  * would drop them silently.
  */
 export class ProtoJsonReader {
-  private readonly fields = new FieldIndex();
-
   /** `checkRules: false` reads without Envoy's validation rules, to normalise input before it is completed. */
   constructor(
     private readonly root: Root,
     private readonly checkRules = true,
+    private readonly catalog = new ProtoCatalog(),
   ) {}
 
   /** Reads `json` as a `type` message; problems are appended to `issues` with paths under `path`. */
@@ -26,18 +25,25 @@ export class ProtoJsonReader {
     const special = this.readWellKnown(type, json, path, issues);
     if (special !== NOT_WELL_KNOWN) return special as Record<string, unknown> | undefined;
     if (!isRecord(json)) {
-      issues.push({ path, message: `must be an object (${type.fullName.slice(1)})` });
+      issues.push({ path, message: `must be an object (${this.catalog.fullName(type).slice(1)})` });
       return undefined;
     }
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(json)) {
       const fieldPath = `${path}/${pointerSegment(key)}`;
-      const field = this.fields.lookup(type, key);
+      const field = this.catalog.lookup(type, key);
       if (!field) {
-        issues.push({ path: fieldPath, message: `unknown field in ${type.fullName.slice(1)}` });
+        issues.push({ path: fieldPath, message: `unknown field in ${this.catalog.fullName(type).slice(1)}` });
         continue;
       }
-      if (value === null && field.resolvedType?.fullName !== '.google.protobuf.Value') continue;
+      if (
+        value === null &&
+        !(
+          field.resolvedType instanceof Type &&
+          this.catalog.fullName(field.resolvedType) === '.google.protobuf.Value'
+        )
+      )
+        continue;
       if (field.name in out) {
         issues.push({ path: fieldPath, message: `field ${field.name} is given twice` });
         continue;
@@ -45,10 +51,10 @@ export class ProtoJsonReader {
       const read = this.readField(field, value, fieldPath, issues);
       if (read === undefined) continue;
       out[field.name] = read;
-      if (this.checkRules) checkFieldRules(field, read, fieldPath, issues);
+      if (this.checkRules) checkFieldRules(this.catalog, field, read, fieldPath, issues);
     }
     this.checkOneofs(type, out, path, issues);
-    if (this.checkRules) checkMessageRules(type, out, path, issues);
+    if (this.checkRules) checkMessageRules(this.catalog, type, out, path, issues);
     return out;
   }
 
@@ -98,7 +104,8 @@ export class ProtoJsonReader {
   }
 
   private readWellKnown(type: Type, json: unknown, path: string, issues: Issue[]): unknown {
-    switch (type.fullName) {
+    const fullName = this.catalog.fullName(type);
+    switch (fullName) {
       case '.google.protobuf.Any':
         return this.readAny(json, path, issues);
       case '.google.protobuf.Duration':
@@ -120,7 +127,7 @@ export class ProtoJsonReader {
       case '.google.protobuf.Empty':
         return isRecord(json) && Object.keys(json).length === 0 ? {} : fail(issues, path, 'must be {}');
       default: {
-        const wrapped = WRAPPER_SCALARS[type.fullName];
+        const wrapped = WRAPPER_SCALARS[fullName];
         if (wrapped === undefined) return NOT_WELL_KNOWN;
         const value = readScalar(wrapped, json, path, issues);
         return value === undefined ? undefined : { value };
@@ -134,8 +141,9 @@ export class ProtoJsonReader {
     if (typeof typeUrl !== 'string' || typeUrl === '') return fail(issues, `${path}/@type`, 'is required');
     const inner = this.lookup(typeNameOfUrl(typeUrl));
     if (!inner) return fail(issues, `${path}/@type`, `unknown type ${typeUrl}`);
-    const body = hasSpecialJson(inner.fullName) ? json['value'] : withoutType(json);
-    if (hasSpecialJson(inner.fullName)) {
+    const special = hasSpecialJson(this.catalog.fullName(inner));
+    const body = special ? json['value'] : withoutType(json);
+    if (special) {
       const extra = Object.keys(json).filter((k) => k !== '@type' && k !== 'value');
       for (const key of extra) issues.push({ path: `${path}/${key}`, message: 'unknown field in Any' });
     }

@@ -1,5 +1,5 @@
 import { Enum, MapField, Type, type Field, type Root } from 'protobufjs';
-import { jsonNameOf } from './json-names';
+import { jsonNameOf, ProtoCatalog } from './json-names';
 import { hasSpecialJson, isWrapperType } from './json-reader';
 import { typeNameOfUrl } from './type-urls';
 
@@ -11,7 +11,10 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
  * strings, and unset fields left out.
  */
 export class ProtoJsonWriter {
-  constructor(private readonly root: Root) {}
+  constructor(
+    private readonly root: Root,
+    private readonly catalog = new ProtoCatalog(),
+  ) {}
 
   writeMessage(type: Type, message: Record<string, unknown>): Json {
     const special = this.writeWellKnown(type, message);
@@ -23,7 +26,7 @@ export class ProtoJsonWriter {
       if (!Object.prototype.hasOwnProperty.call(message, field.name)) continue;
       if (Array.isArray(value) && value.length === 0) continue;
       if (field instanceof MapField && Object.keys(value as object).length === 0) continue;
-      out[jsonNameOf(field.name)] = this.writeField(field, value);
+      out[this.catalog.jsonName(field)] = this.writeField(field, value);
     }
     return out;
   }
@@ -43,14 +46,14 @@ export class ProtoJsonWriter {
     const resolved = field.resolvedType;
     if (resolved instanceof Type) return this.writeMessage(resolved, value as Record<string, unknown>);
     if (resolved instanceof Enum) {
-      const name = Object.entries(resolved.values).find(([, n]) => n === value)?.[0];
-      return name ?? (value as number);
+      return resolved.valuesById[value as number] ?? (value as number);
     }
     return writeScalar(field.type, value);
   }
 
   private writeWellKnown(type: Type, message: Record<string, unknown>): Json | undefined {
-    switch (type.fullName) {
+    const fullName = this.catalog.fullName(type);
+    switch (fullName) {
       case '.google.protobuf.Any':
         return this.writeAny(message);
       case '.google.protobuf.Duration':
@@ -71,7 +74,7 @@ export class ProtoJsonWriter {
       case '.google.protobuf.FieldMask':
         return ((message['paths'] as string[] | undefined) ?? []).map(jsonNameOf).join(',');
       default:
-        if (!isWrapperType(type.fullName)) return undefined;
+        if (!isWrapperType(fullName)) return undefined;
         return writeScalar(
           type.fields['value']!.type,
           message['value'] ?? defaultScalar(type.fields['value']!.type),
@@ -85,7 +88,7 @@ export class ProtoJsonWriter {
     const bytes = (message['value'] as Uint8Array | undefined) ?? new Uint8Array();
     const decoded = inner.decode(bytes) as unknown as Record<string, unknown>;
     const body = this.writeMessage(inner, decoded);
-    if (hasSpecialJson(inner.fullName)) return { '@type': typeUrl, value: body };
+    if (hasSpecialJson(this.catalog.fullName(inner))) return { '@type': typeUrl, value: body };
     return { '@type': typeUrl, ...(body as { [key: string]: Json }) };
   }
 

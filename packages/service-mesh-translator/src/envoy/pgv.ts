@@ -1,6 +1,6 @@
 import { Enum, MapField, Type, type Field } from 'protobufjs';
 import type { Issue } from '@ciliary/core';
-import { jsonNameOf } from './json-names';
+import { jsonNameOf, type ProtoCatalog, type RuleTree } from './json-names';
 
 /**
  * Envoy's validation rules (protoc-gen-validate annotations, `(validate.rules)`)
@@ -10,35 +10,20 @@ import { jsonNameOf } from './json-names';
  * served. Values are in the object form protobufjs encodes (see json-reader).
  */
 
-const RULE_PREFIX = '(validate.rules).';
-
-type RuleTree = { [key: string]: RuleTree | string | number | boolean };
-
-function rulesOf(field: Field): RuleTree | undefined {
-  const options = field.options;
-  if (!options) return undefined;
-  let tree: RuleTree | undefined;
-  for (const [key, value] of Object.entries(options)) {
-    if (!key.startsWith(RULE_PREFIX)) continue;
-    tree ??= {};
-    const parts = key.slice(RULE_PREFIX.length).split('.');
-    let node = tree;
-    parts.forEach((part, i) => {
-      if (i === parts.length - 1) node[part] = value as string | number | boolean;
-      else node = (node[part] ??= {}) as RuleTree;
-    });
-  }
-  return tree;
-}
-
 function sub(tree: RuleTree | undefined, key: string): RuleTree | undefined {
   const value = tree?.[key];
   return typeof value === 'object' ? value : undefined;
 }
 
 /** Checks the rules of one field against a value that is present. */
-export function checkFieldRules(field: Field, value: unknown, path: string, issues: Issue[]): void {
-  const rules = rulesOf(field);
+export function checkFieldRules(
+  catalog: ProtoCatalog,
+  field: Field,
+  value: unknown,
+  path: string,
+  issues: Issue[],
+): void {
+  const rules = catalog.rules(field);
   if (!rules) return;
   if (field instanceof MapField) return checkMap(rules, value as Record<string, unknown>, path, issues);
   if (field.repeated) return checkRepeated(field, rules, value as unknown[], path, issues);
@@ -47,6 +32,7 @@ export function checkFieldRules(field: Field, value: unknown, path: string, issu
 
 /** Presence rules, and rules on scalars left at their default, for the fields a message does not set. */
 export function checkMessageRules(
+  catalog: ProtoCatalog,
   type: Type,
   out: Record<string, unknown>,
   path: string,
@@ -59,9 +45,9 @@ export function checkMessageRules(
   }
   for (const field of type.fieldsArray) {
     if (out[field.name] !== undefined) continue;
-    const rules = rulesOf(field);
+    const rules = catalog.rules(field);
     if (!rules) continue;
-    const fieldPath = `${path}/${jsonNameOf(field.name)}`;
+    const fieldPath = `${path}/${catalog.jsonName(field)}`;
     // Rules on a oneof member apply only when that member is the one set.
     if (field.partOf && !field.options?.['proto3_optional'] && !isSyntheticOneof(field)) continue;
     if (isRequired(rules)) {
@@ -121,11 +107,7 @@ function checkMap(rules: RuleTree, map: Record<string, unknown>, path: string, i
 
 function checkSingle(field: Field, rules: RuleTree, value: unknown, path: string, issues: Issue[]): void {
   const resolved = field.resolvedType;
-  if (
-    resolved instanceof Type &&
-    resolved.fullName.startsWith('.google.protobuf.') &&
-    resolved.name.endsWith('Value')
-  )
+  if (resolved instanceof Type && resolved.name.endsWith('Value') && resolved.parent?.name === 'protobuf')
     value = (value as { value?: unknown }).value ?? defaultForWrapper(resolved.name);
   for (const [kind, kindRules] of Object.entries(rules)) {
     if (typeof kindRules !== 'object') continue;

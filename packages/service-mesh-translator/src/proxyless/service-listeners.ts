@@ -65,7 +65,7 @@ export function proxylessResources(
       const cluster = assignmentName(service.namespace, service.name, port.port);
       const routes = options.routes?.(service, port) ?? [{ match: { prefix: '' }, route: { cluster } }];
       out.push(
-        { typeUrl: TypeUrls.listener, json: apiListener(name), document },
+        { typeUrl: TypeUrls.listener, json: apiListener(name), document, camelCase: true },
         {
           typeUrl: TypeUrls.routeConfiguration,
           json: {
@@ -73,12 +73,14 @@ export function proxylessResources(
             virtualHosts: [{ name, domains: [name, name.slice(0, name.lastIndexOf(':'))], routes }],
           },
           document,
+          camelCase: true,
         },
-        { typeUrl: TypeUrls.cluster, json: serviceCluster(cluster), document },
+        { typeUrl: TypeUrls.cluster, json: serviceCluster(cluster), document, camelCase: true },
         {
           typeUrl: TypeUrls.clusterLoadAssignment,
           json: clusterLoadAssignment(cluster, directory.backendsOf(service.namespace, service.name, port)),
           document,
+          camelCase: true,
         },
       );
     }

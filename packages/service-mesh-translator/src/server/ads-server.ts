@@ -11,7 +11,7 @@ import {
   type DeltaDiscoveryResponse,
   type DiscoveryResponse,
 } from './protocol';
-import { SotwStream, type StreamContext, type StreamStatus } from './sotw-stream';
+import { SotwStream, type ReplyEvent, type StreamContext, type StreamStatus } from './sotw-stream';
 
 const ADS_SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService';
 const MESSAGES = 'type.googleapis.com/envoy.service.discovery.v3.';
@@ -36,6 +36,8 @@ export interface AdsServerOptions {
   readonly clock?: Clock;
   /** Sent as `control_plane.identifier` in every response. */
   readonly controlPlaneId?: string;
+  /** Told about every ACK and NACK. */
+  readonly onReply?: (reply: ReplyEvent) => void;
 }
 
 export interface AdsServerStatus {
@@ -125,6 +127,7 @@ export class AdsServer {
       clock: this.clock,
       logger: this.logger,
       controlPlaneId: this.options.controlPlaneId ?? 'ciliary',
+      ...(this.options.onReply ? { onReply: this.options.onReply } : {}),
     };
   }
 

@@ -103,6 +103,13 @@ export class DeltaStream {
     if (!request.errorDetail) {
       state.ackedVersion = state.sentVersion ?? '';
       this.context.metrics.count('acks', request.typeUrl);
+      this.context.onReply?.({
+        kind: 'ack',
+        stream: this.context.id,
+        node: this.node?.id ?? '',
+        typeUrl: request.typeUrl,
+        version: state.ackedVersion,
+      });
       return;
     }
     state.nack = {
@@ -113,6 +120,13 @@ export class DeltaStream {
       at: this.context.clock.now(),
     };
     this.context.metrics.count('nacks', request.typeUrl);
+    this.context.onReply?.({
+      kind: 'nack',
+      stream: this.context.id,
+      node: this.node?.id ?? '',
+      typeUrl: request.typeUrl,
+      version: state.nack.rejectedVersion,
+    });
     this.context.logger.warn(
       { stream: this.context.id, node: this.node?.id, ...state.nack },
       'delta xDS NACK',

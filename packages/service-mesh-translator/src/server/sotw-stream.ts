@@ -14,6 +14,18 @@ export interface StreamContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly controlPlaneId: string;
+  /** Told about every ACK and NACK, e.g. to update status or wait for a rollout. */
+  readonly onReply?: (reply: ReplyEvent) => void;
+}
+
+/** A client's answer to a response. */
+export interface ReplyEvent {
+  readonly kind: 'ack' | 'nack';
+  readonly stream: number;
+  readonly node: string;
+  readonly typeUrl: string;
+  /** The version accepted (ACK) or rejected (NACK). */
+  readonly version: string;
 }
 
 /** A stream's state as status reports it. */
@@ -105,6 +117,13 @@ export class SotwStream {
     if (request.versionInfo === state.sentVersion) {
       state.ackedVersion = request.versionInfo;
       metrics.count('acks', request.typeUrl);
+      this.context.onReply?.({
+        kind: 'ack',
+        stream: this.context.id,
+        node: this.node?.id ?? '',
+        typeUrl: request.typeUrl,
+        version: request.versionInfo,
+      });
       return;
     }
     state.nack = {
@@ -115,6 +134,13 @@ export class SotwStream {
       at: clock.now(),
     };
     metrics.count('nacks', request.typeUrl);
+    this.context.onReply?.({
+      kind: 'nack',
+      stream: this.context.id,
+      node: this.node?.id ?? '',
+      typeUrl: request.typeUrl,
+      version: state.nack.rejectedVersion,
+    });
     logger.warn(
       { stream: this.context.id, node: this.node?.id, typeUrl: request.typeUrl, ...state.nack },
       'xDS client rejected a response (NACK); it keeps its last accepted config',
