@@ -12,6 +12,8 @@ import {
 import type { DaemonContext, Subsystem, SubsystemStatus } from '@ciliary/daemon';
 import {
   ClusterMesh,
+  MergeMemo,
+  ParseMemo,
   buildLocalServices,
   loadMeshConfig,
   mergeServices,
@@ -56,6 +58,9 @@ export class ClusterMeshSubsystem implements Subsystem {
   private merged: readonly MergedService[] = [];
   private configProblems: string[] = [];
   private conflicts = new Set<string>();
+  // Recomputing after a change only re-reads and re-merges what changed.
+  private readonly parseMemo = new ParseMemo();
+  private readonly mergeMemo = new MergeMemo();
 
   constructor(private readonly settings: ClusterMeshSettings) {}
 
@@ -152,12 +157,11 @@ export class ClusterMeshSubsystem implements Subsystem {
   private merge(): void {
     if (!this.mesh) return;
     const list = (kind: ResourceKind): KubeObject[] => [...(this.objects.get(kindId(kind))?.values() ?? [])];
-    const local = buildLocalServices(list(Kinds.Service), list(Kinds.EndpointSlice));
-    const result = mergeServices({
-      localCluster: this.settings.cluster.name,
-      local,
-      remote: this.mesh.remoteServices(),
-    });
+    const local = buildLocalServices(list(Kinds.Service), list(Kinds.EndpointSlice), this.parseMemo);
+    const result = mergeServices(
+      { localCluster: this.settings.cluster.name, local, remote: this.mesh.remoteServices() },
+      this.mergeMemo,
+    );
     const conflicts = new Set(result.conflicts.map(formatIssue));
     for (const conflict of conflicts)
       if (!this.conflicts.has(conflict))

@@ -7,7 +7,13 @@ import { encodeClusterService, type ClusterService, type PortConfiguration } fro
 import { canonicalIp, ipFamily, parseCidr } from './ip';
 import { identityKey, ipcacheKey, nodeKey, serviceKey } from './keys';
 import type { DesiredValue } from './kv-sync';
-import { buildLocalServices, type LocalBackend, type LocalService } from './local-services';
+import {
+  ParseMemo,
+  buildLocalServices,
+  sameBackends,
+  type LocalBackend,
+  type LocalService,
+} from './local-services';
 
 /** What the exporter reads, by kind. */
 export interface ExportInput {
@@ -31,38 +37,83 @@ export interface ExportState {
  * CiliumNode, every CiliumIdentity in the cluster's identity range (with the
  * cluster-name label), and an ipcache entry per CiliumEndpoint IP.
  */
-export function buildExportState(cluster: ClusterInfo, input: ExportInput): ExportState {
+/**
+ * What an exporter remembers between computations: parse results per object
+ * and each service's encoded value, reused while its Service and backends are
+ * unchanged. A computation after a change then costs little more than a pass
+ * over the objects.
+ */
+export class ExportMemo {
+  readonly parse = new ParseMemo();
+  readonly encoded = new WeakMap<
+    LocalService,
+    { backends: ReadonlyMap<string, LocalBackend> | undefined; value: string }
+  >();
+  /** Entries and issues of a node, identity or endpoint object. */
+  readonly objects = new WeakMap<KubeObject, { entries: Array<[string, string]>; issues: Issue[] }>();
+
+  entriesOf(
+    obj: KubeObject,
+    compute: (issues: Issue[]) => Array<[string, string]>,
+  ): { entries: Array<[string, string]>; issues: Issue[] } {
+    let result = this.objects.get(obj);
+    if (!result) {
+      const issues: Issue[] = [];
+      result = { entries: compute(issues), issues };
+      this.objects.set(obj, result);
+    }
+    return result;
+  }
+}
+
+export function buildExportState(
+  cluster: ClusterInfo,
+  input: ExportInput,
+  memo = new ExportMemo(),
+): ExportState {
   const issues: Issue[] = [];
   const entries = new Map<string, DesiredValue>();
   const put = (key: string, value: string): void => void entries.set(key, { value, leased: true });
 
-  const local = buildLocalServices(input.services, input.endpointSlices);
+  const local = buildLocalServices(input.services, input.endpointSlices, memo.parse);
   issues.push(...local.issues);
   for (const [id, service] of local.services) {
-    const svc = toClusterService(cluster.name, service, local.backends.get(id));
-    put(serviceKey(cluster.name, svc.namespace, svc.name), encodeClusterService(svc));
-  }
-  let nodes = 0;
-  for (const obj of input.ciliumNodes) {
-    const node = nodeFromCiliumNode(cluster, obj, issues);
-    if (!node) continue;
-    put(nodeKey(cluster.name, node.name), encodeClusterNode(node));
-    nodes++;
-  }
-  let identities = 0;
-  for (const obj of input.ciliumIdentities) {
-    const identity = identityFromCiliumIdentity(cluster, obj, issues);
-    if (!identity) continue;
-    put(identityKey(identity.id), identity.value);
-    identities++;
-  }
-  let endpoints = 0;
-  for (const obj of input.ciliumEndpoints) {
-    for (const entry of ipcacheFromCiliumEndpoint(cluster, obj, issues)) {
-      put(ipcacheKey(entry.ip), encodeIpcacheEntry(entry));
-      endpoints++;
+    const backends = local.backends.get(id);
+    const cached = memo.encoded.get(service);
+    let value = cached && sameBackends(cached.backends, backends) ? cached.value : undefined;
+    if (value === undefined) {
+      value = encodeClusterService(toClusterService(cluster.name, service, backends));
+      memo.encoded.set(service, { backends, value });
     }
+    put(serviceKey(cluster.name, service.namespace, service.name), value);
   }
+  const each = (
+    objects: readonly KubeObject[],
+    compute: (obj: KubeObject, issues: Issue[]) => Array<[string, string]>,
+  ): number => {
+    let count = 0;
+    for (const obj of objects) {
+      const result = memo.entriesOf(obj, (found) => compute(obj, found));
+      issues.push(...result.issues);
+      for (const [key, value] of result.entries) put(key, value);
+      count += result.entries.length;
+    }
+    return count;
+  };
+  const nodes = each(input.ciliumNodes, (obj, found) => {
+    const node = nodeFromCiliumNode(cluster, obj, found);
+    return node ? [[nodeKey(cluster.name, node.name), encodeClusterNode(node)]] : [];
+  });
+  const identities = each(input.ciliumIdentities, (obj, found) => {
+    const identity = identityFromCiliumIdentity(cluster, obj, found);
+    return identity ? [[identityKey(identity.id), identity.value]] : [];
+  });
+  const endpoints = each(input.ciliumEndpoints, (obj, found) =>
+    ipcacheFromCiliumEndpoint(cluster, obj, found).map((entry) => [
+      ipcacheKey(entry.ip),
+      encodeIpcacheEntry(entry),
+    ]),
+  );
   return { entries, counts: { services: local.services.size, nodes, identities, endpoints }, issues };
 }
 

@@ -13,7 +13,7 @@ import {
 } from '@ciliary/core';
 import type { ClusterInfo } from './cluster';
 import { encodeClusterConfig, rfc3339 } from './formats/cluster-config';
-import { buildExportState, type ExportInput } from './export-state';
+import { ExportMemo, buildExportState, type ExportInput } from './export-state';
 import {
   HEARTBEAT_KEY,
   IDENTITY_IDS_PREFIX,
@@ -76,6 +76,7 @@ export interface ExporterStatus {
  */
 export class ClusterExporter {
   private readonly sync: KvSync;
+  private readonly memo = new ExportMemo();
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly unsynced = new Set<string>();
   private unsubscribes: Unsubscribe[] = [];
@@ -183,7 +184,7 @@ export class ClusterExporter {
       ciliumIdentities: list(CiliumMeshKinds.CiliumIdentity),
       ciliumEndpoints: list(CiliumMeshKinds.CiliumEndpoint),
     };
-    const state = buildExportState(this.options.cluster, input);
+    const state = buildExportState(this.options.cluster, input, this.memo);
     this.counts = state.counts;
     const problems = state.issues.map(formatIssue);
     for (const problem of problems)

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { decodeClusterConfig, encodeClusterConfig, rfc3339 } from './formats/cluster-config';
+import { compareUtf8, goStringMap } from './go-json';
 import { formatLabelsForKvstore, labelsFromSecurityLabels, parseKvstoreLabels } from './formats/identity';
 import { decodeIpcacheEntry, encodeIpcacheEntry } from './formats/ipcache';
 import { decodeClusterNode, encodeClusterNode, type ClusterNode } from './formats/node';
@@ -181,6 +182,16 @@ describe('identity values', () => {
   test('malformed labels are reported', () => {
     expect(parseKvstoreLabels('k8s:app=web', 'k').ok).toBe(false);
     expect(parseKvstoreLabels('nolabel;', 'k').ok).toBe(false);
+  });
+});
+
+describe('Go ordering', () => {
+  test('map keys sort by UTF-8 bytes: a character above U+FFFF after one from U+E000', () => {
+    const keys = ['b', '\u{1F600}', '\uFF01', 'a', 'é'];
+    expect(goStringMap(Object.fromEntries(keys.map((k) => [k, ''])))).toBe(
+      '{"a":"","b":"","é":"","\uFF01":"","\u{1F600}":""}',
+    );
+    expect(['\u{1F600}', '\uFF01'].sort(compareUtf8)).toEqual(['\uFF01', '\u{1F600}']);
   });
 });
 

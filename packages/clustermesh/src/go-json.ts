@@ -20,7 +20,12 @@ const NEEDS_ESCAPE =
   /["\\\u0000-\u001f<>&\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 /* eslint-enable no-control-regex */
 
+// JSON.stringify already escapes quotes, backslashes and control characters; Go differs only here.
+const STRINGIFY_DIFFERS = /[<>&\u2028\u2029]|\\[bfu]/;
+
 export function goString(value: string): string {
+  const fast = JSON.stringify(value);
+  if (!STRINGIFY_DIFFERS.test(fast)) return fast;
   return `"${value.replace(NEEDS_ESCAPE, escapeChar)}"`;
 }
 
@@ -42,7 +47,12 @@ export function goBool(value: boolean): string {
 
 /** A struct: fields in the order given, values already encoded. */
 export function goStruct(fields: ReadonlyArray<readonly [string, string]>): string {
-  return `{${fields.map(([name, value]) => `${goString(name)}:${value}`).join(',')}}`;
+  let out = '{';
+  for (let i = 0; i < fields.length; i++) {
+    const [name, value] = fields[i]!;
+    out += `${i === 0 ? '' : ','}${goString(name)}:${value}`;
+  }
+  return `${out}}`;
 }
 
 /** A map (null when absent, as Go writes a nil map): keys sorted bytewise, as Go sorts them. */
@@ -51,8 +61,14 @@ export function goMap<V>(
   encodeValue: (value: V) => string,
 ): string {
   if (map === undefined) return 'null';
-  const keys = Object.keys(map).sort(compareUtf8);
-  return `{${keys.map((k) => `${goString(k)}:${encodeValue(map[k] as V)}`).join(',')}}`;
+  const keys = Object.keys(map);
+  if (keys.length > 1) keys.sort(compareUtf8);
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    out += `${i === 0 ? '' : ','}${goString(key)}:${encodeValue(map[key] as V)}`;
+  }
+  return `${out}}`;
 }
 
 export function goStringMap(map: Readonly<Record<string, string>> | undefined): string {
@@ -69,9 +85,24 @@ export function goBytes(bytes: Uint8Array | undefined): string {
   return bytes === undefined ? 'null' : goString(Buffer.from(bytes).toString('base64'));
 }
 
-/** Orders strings by their UTF-8 bytes (Go's string order), not by UTF-16 code units. */
+/**
+ * Orders strings by their UTF-8 bytes (Go's string order). UTF-16 code-unit
+ * order agrees except where a surrogate (a character above U+FFFF) meets a
+ * character from U+E000 to U+FFFF: in UTF-8 the former sorts after.
+ */
 export function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    const sa = ca >= 0xd800 && ca <= 0xdfff;
+    const sb = cb >= 0xd800 && cb <= 0xdfff;
+    if (sa && !sb && cb >= 0xe000) return 1;
+    if (sb && !sa && ca >= 0xe000) return -1;
+    return ca - cb;
+  }
+  return a.length - b.length;
 }
 
 /**

@@ -93,11 +93,19 @@ export {
   SERVICE_NAME_LABEL,
   CiliumMeshKinds,
   buildLocalServices,
+  ParseMemo,
+  sameBackends,
   parseService,
   parseEndpointSlice,
   serviceId,
 } from './local-services';
-export { type ExportInput, type ExportState, buildExportState, toClusterService } from './export-state';
+export {
+  type ExportInput,
+  type ExportState,
+  ExportMemo,
+  buildExportState,
+  toClusterService,
+} from './export-state';
 export { ClusterExporter, EXPORT_KINDS, type ExporterOptions, type ExporterStatus } from './exporter';
 export {
   type RemoteClusterConfig,
@@ -115,6 +123,7 @@ export {
   type MergeResult,
   type ServiceListJson,
   mergeServices,
+  MergeMemo,
   isSelected,
   toServiceListJson,
 } from './merge';

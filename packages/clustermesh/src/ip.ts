@@ -5,8 +5,12 @@ import { isIPv4, isIPv6 } from 'node:net';
  * in kvstore keys and values: dotted IPv4 (also for IPv4-mapped IPv6), and
  * RFC 5952 IPv6 (lower case, the longest run of zero groups compressed).
  */
+// Dotted quad without leading zeros (Go rejects them as ambiguous octal).
+const STRICT_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
 export function canonicalIp(text: string): string | undefined {
-  if (isIPv4(text)) return hasLeadingZero(text) ? undefined : text;
+  if (STRICT_IPV4.test(text)) return text;
+  if (isIPv4(text)) return undefined;
   if (!isIPv6(text) || text.includes('%')) return undefined;
   // The WHATWG URL parser serialises IPv6 hosts exactly as RFC 5952 asks.
   const host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
@@ -17,11 +21,6 @@ export function canonicalIp(text: string): string | undefined {
     return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
   }
   return host;
-}
-
-// Go rejects IPv4 octets with leading zeros (ambiguous octal); so do we.
-function hasLeadingZero(v4: string): boolean {
-  return v4.split('.').some((octet) => octet.length > 1 && octet.startsWith('0'));
 }
 
 export function ipFamily(ip: string): 4 | 6 {
@@ -116,5 +115,19 @@ export function compareIps(a: string, b: string): number {
   const fa = ipFamily(a);
   const fb = ipFamily(b);
   if (fa !== fb) return fa - fb;
+  if (fa === 4) return ipv4Number(a) - ipv4Number(b);
   return Buffer.compare(Buffer.from(ipBytes(a)), Buffer.from(ipBytes(b)));
+}
+
+function ipv4Number(ip: string): number {
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return n * 256 + octet;
 }

@@ -45,6 +45,17 @@ export interface LocalBackend {
   readonly terminating: boolean;
 }
 
+/** Whether two backend tables hold the same backend objects (identity, not deep equality). */
+export function sameBackends(
+  a: ReadonlyMap<string, LocalBackend> | undefined,
+  b: ReadonlyMap<string, LocalBackend> | undefined,
+): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.size !== b.size) return false;
+  for (const [ip, backend] of a) if (b.get(ip) !== backend) return false;
+  return true;
+}
+
 /** `NAMESPACE/NAME`, the key services are matched by across clusters. */
 export function serviceId(namespace: string, name: string): string {
   return `${namespace}/${name}`;
@@ -63,14 +74,36 @@ export interface LocalServiceTable {
  * `kubernetes.io/service-name` label; an address in several slices gets the
  * union of their ports. Bad objects are reported and skipped.
  */
+/**
+ * Parse results by object, so that recomputing after a change re-reads only
+ * the objects that changed (sources hand out the same object until it changes).
+ */
+export class ParseMemo {
+  readonly services = new WeakMap<KubeObject, ReturnType<typeof parseService>>();
+  readonly slices = new WeakMap<KubeObject, ReturnType<typeof parseEndpointSlice>>();
+
+  service(obj: KubeObject): ReturnType<typeof parseService> {
+    let parsed = this.services.get(obj);
+    if (!parsed) this.services.set(obj, (parsed = parseService(obj)));
+    return parsed;
+  }
+
+  slice(obj: KubeObject): ReturnType<typeof parseEndpointSlice> {
+    let parsed = this.slices.get(obj);
+    if (!parsed) this.slices.set(obj, (parsed = parseEndpointSlice(obj)));
+    return parsed;
+  }
+}
+
 export function buildLocalServices(
   services: readonly KubeObject[],
   endpointSlices: readonly KubeObject[],
+  memo: ParseMemo = new ParseMemo(),
 ): LocalServiceTable {
   const issues: Issue[] = [];
   const table = new Map<string, LocalService>();
   for (const obj of services) {
-    const parsed = parseService(obj);
+    const parsed = memo.service(obj);
     issues.push(...parsed.issues);
     if (parsed.service) table.set(serviceId(parsed.service.namespace, parsed.service.name), parsed.service);
   }
@@ -79,7 +112,7 @@ export function buildLocalServices(
     compareUtf8(a.metadata.name ?? '', b.metadata.name ?? ''),
   );
   for (const obj of sorted) {
-    const parsed = parseEndpointSlice(obj);
+    const parsed = memo.slice(obj);
     issues.push(...parsed.issues);
     if (!parsed.serviceId) continue;
     let byIp = backends.get(parsed.serviceId);

@@ -1,8 +1,8 @@
 import { describe, expect, test } from '@jest/globals';
 import type { KubeObject } from '@ciliary/core';
 import type { ClusterService, PortConfiguration } from './formats/service';
-import { buildLocalServices } from './local-services';
-import { isSelected, mergeServices, toServiceListJson, type MergedService } from './merge';
+import { ParseMemo, buildLocalServices } from './local-services';
+import { MergeMemo, isSelected, mergeServices, toServiceListJson, type MergedService } from './merge';
 
 function svc(name: string, annotations: Record<string, string> = {}): KubeObject {
   return {
@@ -199,5 +199,44 @@ describe('merging services across clusters', () => {
         },
       ],
     });
+  });
+});
+
+describe('merging again after a change', () => {
+  test('reuses the results of untouched services and redoes the changed ones', () => {
+    const memo = new MergeMemo();
+    const parse = new ParseMemo();
+    const services = [
+      svc('a', { 'service.cilium.io/global': 'true' }),
+      svc('b', { 'service.cilium.io/global': 'true' }),
+    ];
+    const slices = [slice('a', ['10.1.0.1']), slice('b', ['10.1.0.2'])];
+    const remoteA = remote('c2', 'a', ['10.2.0.1']);
+    const remoteB = remote('c2', 'b', ['10.2.0.2']);
+    const run = (b: ClusterService): MergedService[] => [
+      ...mergeServices(
+        {
+          localCluster: 'c1',
+          local: buildLocalServices(services, slices, parse),
+          remote: new Map([
+            [
+              'c2',
+              new Map([
+                ['ns/a', remoteA],
+                ['ns/b', b],
+              ]),
+            ],
+          ]),
+        },
+        memo,
+      ).services,
+    ];
+    const first = run(remoteB);
+    const second = run(remoteB);
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]).toBe(first[1]);
+    const third = run(remote('c2', 'b', ['10.2.0.9']));
+    expect(third[0]).toBe(first[0]);
+    expect(picture(third[1])).toEqual(['10.1.0.2(c1)*', '10.2.0.9(c2)*']);
   });
 });

@@ -3,6 +3,7 @@ import { compareUtf8 } from './go-json';
 import { compareIps, hostPort, ipFamily } from './ip';
 import type { ClusterService, L4Protocol } from './formats/service';
 import {
+  sameBackends,
   serviceId,
   type LocalBackend,
   type LocalService,
@@ -81,21 +82,76 @@ interface Candidate {
  * is active the datapath falls back to all active backends. A frontend gets
  * the backends of its address family that have its port name.
  */
-export function mergeServices(input: MergeInput): MergeResult {
+export function mergeServices(input: MergeInput, memo = new MergeMemo()): MergeResult {
   const services: MergedService[] = [];
   const conflicts: Issue[] = [];
   const ids = [...input.local.services.keys()].sort(compareUtf8);
+  const clusters = [...input.remote.keys()].filter((c) => c !== input.localCluster).sort(compareUtf8);
   for (const id of ids) {
     const service = input.local.services.get(id)!;
-    const candidates = correlate(input, service, conflicts);
+    const backends = input.local.backends.get(id);
+    const remotes = service.global ? clusters.map((c) => input.remote.get(c)?.get(id)) : [];
+    const cached = memo.get(service, backends, clusters, remotes);
+    if (cached) {
+      services.push(...cached.services);
+      conflicts.push(...cached.conflicts);
+      continue;
+    }
+    const found: Issue[] = [];
+    const candidates = correlate(input, service, found);
+    const merged: MergedService[] = [];
     for (const frontendIp of service.frontendIps) {
       for (const port of service.ports) {
         const frontend = { ip: frontendIp, port: port.port, protocol: port.protocol, portName: port.name };
-        services.push(buildFrontend(input.localCluster, service, frontend, candidates));
+        merged.push(buildFrontend(input.localCluster, service, frontend, candidates));
       }
     }
+    memo.set(service, backends, clusters, remotes, { services: merged, conflicts: found });
+    services.push(...merged);
+    conflicts.push(...found);
   }
   return { services, conflicts };
+}
+
+interface MemoEntry {
+  readonly backends: ReadonlyMap<string, LocalBackend> | undefined;
+  readonly clusters: readonly string[];
+  readonly remotes: ReadonlyArray<ClusterService | undefined>;
+  readonly result: { services: readonly MergedService[]; conflicts: readonly Issue[] };
+}
+
+/**
+ * Merge results per local service, reused while the service, its backends and
+ * its remote copies are the same objects: after a change, a merge of 10,000
+ * services only redoes the services the change touched.
+ */
+export class MergeMemo {
+  private readonly entries = new WeakMap<LocalService, MemoEntry>();
+
+  get(
+    service: LocalService,
+    backends: ReadonlyMap<string, LocalBackend> | undefined,
+    clusters: readonly string[],
+    remotes: ReadonlyArray<ClusterService | undefined>,
+  ): MemoEntry['result'] | undefined {
+    const entry = this.entries.get(service);
+    if (!entry || !sameBackends(entry.backends, backends)) return undefined;
+    if (entry.clusters.length !== clusters.length || entry.remotes.length !== remotes.length)
+      return undefined;
+    for (let i = 0; i < clusters.length; i++) if (entry.clusters[i] !== clusters[i]) return undefined;
+    for (let i = 0; i < remotes.length; i++) if (entry.remotes[i] !== remotes[i]) return undefined;
+    return entry.result;
+  }
+
+  set(
+    service: LocalService,
+    backends: ReadonlyMap<string, LocalBackend> | undefined,
+    clusters: readonly string[],
+    remotes: ReadonlyArray<ClusterService | undefined>,
+    result: MemoEntry['result'],
+  ): void {
+    this.entries.set(service, { backends, clusters, remotes, result });
+  }
 }
 
 function correlate(input: MergeInput, service: LocalService, conflicts: Issue[]): Candidate[] {

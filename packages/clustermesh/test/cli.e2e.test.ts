@@ -58,6 +58,8 @@ describe('ciliary clustermesh and service list', () => {
   let west: EtcdServer;
   let watcher: ChildProcess | undefined;
   let watcherOutput = '';
+  let agent: ChildProcess | undefined;
+  let agentLogs = '';
 
   const serviceList = (cluster: 'east' | 'west', ...extra: string[]) =>
     run(
@@ -100,6 +102,7 @@ describe('ciliary clustermesh and service list', () => {
 
   afterAll(async () => {
     watcher?.kill('SIGKILL');
+    agent?.kill('SIGKILL');
     await Promise.all([east?.destroy(), west?.destroy()]);
     await rm(dir, { recursive: true, force: true });
   });
@@ -213,6 +216,65 @@ describe('ciliary clustermesh and service list', () => {
     expect(JSON.stringify(eastJson())).not.toContain('10.2.0.2:8080');
   }, 30_000);
 
+  test('the agent imports the mesh: clustermesh status and service list --agent', async () => {
+    const socket = path.join(dir, 'agent', 'ciliary.sock');
+    agent = spawn(
+      ciliary,
+      [
+        'agent',
+        '--manifests',
+        path.join(dir, 'east'),
+        '--state-dir',
+        path.join(dir, 'agent'),
+        '--metrics',
+        '127.0.0.1:0',
+        '--node-name',
+        'n1',
+        '--no-datapath',
+        '--cluster-name',
+        'east',
+        '--cluster-id',
+        '1',
+        '--clustermesh-config',
+        path.join(dir, 'mesh'),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    agent.stdout?.on('data', (c: Buffer) => (agentLogs += c.toString()));
+    agent.stderr?.on('data', (c: Buffer) => (agentLogs += c.toString()));
+    await waitFor(() => agentLogs.includes('agent ready'), {
+      timeoutMs: 20_000,
+      description: `agent ready: ${agentLogs}`,
+    });
+    const status = await waitFor(
+      () => {
+        const result = run('clustermesh', 'status', '--api-socket', socket, '-o', 'json');
+        const parsed = JSON.parse(result.stdout) as { clusters: Array<{ ready: boolean }> };
+        return parsed.clusters[0]?.ready ? parsed : undefined;
+      },
+      { timeoutMs: 15_000, description: 'the agent to sync west' },
+    );
+    expect(status).toMatchObject({
+      local: { name: 'east', id: 1 },
+      clusters: [
+        { name: 'west', endpoints: [west.url], connected: true, ready: true, clusterId: 2, services: 1 },
+      ],
+    });
+    expect(run('clustermesh', 'status', '--api-socket', socket).stdout).toMatch(
+      /^local cluster: east \(ID 1\), 1 remote cluster\(s\)\nCLUSTER +ID +CONNECTED +READY +LAST SYNC +SERVICES/,
+    );
+    await waitFor(
+      () =>
+        JSON.stringify(
+          JSON.parse(run('service', 'list', '--agent', '--api-socket', socket, '-o', 'json').stdout),
+        ) === JSON.stringify(eastJson()),
+      {
+        timeoutMs: 10_000,
+        description: "the agent's merged services to equal the manifests' view",
+      },
+    );
+  }, 60_000);
+
   test('an exporter killed without cleanup: its backends go when its lease expires', async () => {
     watcher?.kill('SIGKILL');
     await waitFor(() => !JSON.stringify(eastJson()).includes('west'), {
@@ -229,6 +291,15 @@ describe('ciliary clustermesh and service list', () => {
         },
       ],
     });
+    // The agent withdraws them too.
+    const socket = path.join(dir, 'agent', 'ciliary.sock');
+    await waitFor(
+      () => !run('service', 'list', '--agent', '--api-socket', socket, '-o', 'json').stdout.includes('west'),
+      {
+        timeoutMs: 10_000,
+        description: "the agent to drop west's backends",
+      },
+    );
   }, 30_000);
 
   test('an unreachable remote cluster is reported and left out; a missing config directory too', async () => {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { DEFAULT_AGENT_METRICS, DEFAULT_DATAPATH, startAgent } from '@ciliary/agent';
 import { addDaemonOptions, daemonConfig, untilSignal } from './daemon-options';
+import { clustermeshSettings } from './clustermesh';
 
 export function agentCommand(): Command {
   const command = new Command('agent').description(
@@ -10,15 +11,25 @@ export function agentCommand(): Command {
   command
     .option('--no-datapath', 'do not create endpoints or enforce policy in the kernel')
     .option('--bpf-root <dir>', 'bpffs directory for the datapath maps', DEFAULT_DATAPATH.pinRoot)
-    .option('--cleanup', 'on stop, remove every endpoint, program and map the agent made');
+    .option('--cleanup', 'on stop, remove every endpoint, program and map the agent made')
+    .option('--cluster-name <name>', "this cluster's name, for ClusterMesh")
+    .option('--cluster-id <id>', "this cluster's ID (1-255), for ClusterMesh")
+    .option(
+      '--clustermesh-config <dir>',
+      'import the remote clusters of this directory (one etcd config file each)',
+    );
   type AgentFlags = Parameters<typeof daemonConfig>[0] & {
     datapath: boolean;
     bpfRoot: string;
     cleanup?: boolean;
+    clusterName?: string;
+    clusterId?: string;
+    clustermeshConfig?: string;
   };
   return command.action(async (flags: AgentFlags) => {
     const agent = await startAgent(daemonConfig(flags, 'ciliary.sock'), {
       datapath: flags.datapath ? { pinRoot: flags.bpfRoot, cleanupOnStop: flags.cleanup === true } : false,
+      ...(flags.clustermeshConfig !== undefined ? { clustermesh: clustermeshSettings(flags) } : {}),
     });
     const signal = await untilSignal();
     agent.logger.info({ signal }, 'shutdown requested');

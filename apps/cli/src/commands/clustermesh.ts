@@ -34,16 +34,17 @@ import {
   type ServiceListJson,
 } from '@ciliary/clustermesh';
 import { DEFAULT_LEASE_TTL_SECONDS, EtcdKvStore, etcdConnector } from '@ciliary/clustermesh/etcd';
-import { DEFAULT_AGENT_SOCKET } from '@ciliary/agent';
+import {
+  CLUSTERMESH_SERVICES_ROUTE,
+  CLUSTERMESH_STATUS_ROUTE,
+  DEFAULT_AGENT_SOCKET,
+  type ClusterMeshSettings,
+} from '@ciliary/agent';
 import { ApiClient, createLogger, type LogFormat, type LogLevel } from '@ciliary/daemon';
 import { listManifestFiles, parseManifestText } from '@ciliary/resource-source';
 import type { CliIo } from '../io';
 import { renderJson, renderTable } from '../output';
 import { untilSignal } from './daemon-options';
-
-/** The agent API routes the clustermesh subsystem serves. */
-export const CLUSTERMESH_STATUS_ROUTE = '/v1/clustermesh/status';
-export const CLUSTERMESH_SERVICES_ROUTE = '/v1/clustermesh/services';
 
 type OutputFormat = 'table' | 'json';
 
@@ -66,6 +67,22 @@ function clusterInfo(flags: { clusterName: string; clusterId: string }): Cluster
   ];
   if (issues.length > 0) throw new ValidationError(issues);
   return { name: flags.clusterName, id };
+}
+
+/** The agent's ClusterMesh settings from `ciliary agent --clustermesh-config DIR --cluster-name --cluster-id`. */
+export function clustermeshSettings(flags: {
+  clusterName?: string;
+  clusterId?: string;
+  clustermeshConfig?: string;
+}): ClusterMeshSettings {
+  if (
+    flags.clusterName === undefined ||
+    flags.clusterId === undefined ||
+    flags.clustermeshConfig === undefined
+  )
+    throw new Error('--clustermesh-config needs --cluster-name and --cluster-id');
+  const cluster = clusterInfo({ clusterName: flags.clusterName, clusterId: flags.clusterId });
+  return { cluster, configDir: path.resolve(flags.clustermeshConfig) };
 }
 
 export function clustermeshCommand(io: CliIo): Command {
