@@ -61,3 +61,4 @@ export {
   type ServiceMeshTranslation,
   type ServiceMeshSnapshots,
 } from './mesh';
+export { evaluateRoute, type HttpRequest, type RouteDecision } from './routing/evaluate';

@@ -13,6 +13,7 @@ import {
   snapshotCacheEntries,
   TypeUrls,
   typeNameOfUrl,
+  evaluateRoute,
   type Snapshot,
 } from '../src';
 import { AdsServer } from '../src/server';
@@ -189,6 +190,31 @@ describe('@grpc/grpc-js-xds against the ADS server', () => {
     expect(await call('/test.Echo/ToB')).toBe('B');
     expect(await call('/test.Echo/Hello', { 'x-route': 'a' })).toBe('A');
     expect(backendB.calls.map((c) => c.path)).toContain('/test.Echo/ToB');
+  }, 30_000);
+
+  test('the route evaluator agrees with the gRPC client on which route a call takes', async () => {
+    const routeConfig = cache
+      .getSnapshot('proxyless')!
+      .resource(TypeUrls.routeConfiguration, ROUTE_NAME)!.json;
+    const backendOf: Record<string, string> = { 'default/echo-a:7001': 'A', 'default/echo-b:7002': 'B' };
+    const cases: Array<[string, Record<string, string>]> = [
+      ['/test.Echo/ToB', {}],
+      ['/test.Echo/ToB', { 'x-route': 'a' }],
+      ['/test.Echo/Hello', { 'x-route': 'a' }],
+      ['/other.Svc/Call', { 'x-route': 'a' }],
+      ['/test.Echo/ToBee', { 'x-route': 'a' }],
+    ];
+    for (const [callPath, headers] of cases) {
+      const decision = evaluateRoute(routeConfig, {
+        authority: ROUTE_NAME,
+        path: callPath,
+        method: 'POST',
+        headers,
+      });
+      expect(decision.action).toBe('cluster');
+      const predicted = decision.action === 'cluster' ? backendOf[decision.cluster] : undefined;
+      expect([callPath, headers, await call(callPath, headers)]).toEqual([callPath, headers, predicted]);
+    }
   }, 30_000);
 
   test('splits 90/10 by weight over many calls', async () => {
