@@ -22,9 +22,19 @@ function stringMatcher(match: StringMatch): Json {
   return match.type === 'Exact' ? { exact: match.value } : { safeRegex: { regex: match.value } };
 }
 
+/**
+ * Header matchers use the older exact_match/safe_regex_match fields: Envoy
+ * still takes them, and gRPC C-core clients of Debian's age NACK string_match.
+ */
+function headerMatcher(match: StringMatch): Json {
+  return match.type === 'Exact'
+    ? { name: match.name.toLowerCase(), exactMatch: match.value }
+    : { name: match.name.toLowerCase(), safeRegexMatch: { regex: match.value } };
+}
+
 function envoyMatch(match: RouteMatch): Json {
-  const headers = match.headers.map((h) => ({ name: h.name.toLowerCase(), stringMatch: stringMatcher(h) }));
-  if (match.method !== undefined) headers.push({ name: ':method', stringMatch: { exact: match.method } });
+  const headers = match.headers.map(headerMatcher);
+  if (match.method !== undefined) headers.push({ name: ':method', exactMatch: match.method });
   const queryParameters = match.queryParams.map((q) => ({ name: q.name, stringMatch: stringMatcher(q) }));
   return {
     ...pathMatch(match),

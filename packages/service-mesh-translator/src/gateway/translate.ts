@@ -221,7 +221,7 @@ function virtualHosts(table: HostTable): Array<Record<string, unknown>> {
         ...route,
         match: {
           ...match,
-          headers: [...headers, { name: ':authority', stringMatch: { safeRegex: { regex: authority } } }],
+          headers: [...headers, { name: ':authority', safeRegexMatch: { regex: authority } }],
         },
       };
     });
