@@ -10,6 +10,7 @@ import { egressCommand } from './commands/egress';
 import { ingressCommand } from './commands/ingress';
 import { operatorCommand } from './commands/operator';
 import { identityCommand, policyCommand } from './commands/policy';
+import { sensorCommand } from './commands/sensor';
 import { statusCommand } from './commands/status';
 import { versionCommand } from './commands/version';
 import { gatewayCommand, xdsCommand } from './commands/xds';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(clustermeshCommand(io));
   program.addCommand(serviceCommand(io));
   program.addCommand(eventsCommand(io));
+  program.addCommand(sensorCommand(io));
   program.addCommand(policyCommand(io));
   program.addCommand(identityCommand(io));
   for (const command of program.commands)

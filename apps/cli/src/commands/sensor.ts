@@ -1,0 +1,208 @@
+import * as fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { parseAllDocuments } from 'yaml';
+import { errorMessage, formatIssue, isValidationError, systemClock } from '@ciliary/core';
+import {
+  DEFAULT_SENSOR_PIN_DIR,
+  PolicyManager,
+  Sensor,
+  compileTracingPolicy,
+  systemKernelFacts,
+} from '@ciliary/sensor';
+import {
+  EventPrinter,
+  FieldFilters,
+  JsonExporter,
+  RotatingFile,
+  TetragonCodec,
+  autoColor,
+  compileEventFilter,
+  getEventsRequestFromFlags,
+  type ColorMode,
+  type OutputFormat,
+} from '@ciliary/tetragon-events';
+import type { CliIo } from '../io';
+
+interface SensorFlags {
+  tracingPolicy?: string[];
+  export?: string;
+  output: OutputFormat;
+  color: ColorMode;
+  timestamps?: boolean;
+  eventTypes?: string[];
+  namespace?: string[];
+  host?: boolean;
+  pod?: string[];
+  process?: string[];
+  allowList?: string;
+  denyList?: string;
+  includeFields?: string[];
+  excludeFields?: string[];
+  nodeName?: string;
+  pinDir: string;
+  procfs: boolean;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** `ciliary sensor`: Tetragon and tetra in one command, for one machine. */
+export function sensorCommand(io: CliIo): Command {
+  return new Command('sensor')
+    .description(
+      'run the runtime security sensor on this machine and print its events until stopped (needs root)',
+    )
+    .option(
+      '--tracing-policy <file>',
+      'load the TracingPolicy documents of FILE (YAML); reloaded when the file changes',
+      collect,
+    )
+    .option('--export <file>', "also write Tetragon's JSON export to FILE (rotated at 10 MiB, 5 backups)")
+    .addOption(
+      new Option('-o, --output <format>', 'output format').choices(['json', 'compact']).default('json'),
+    )
+    .addOption(
+      new Option('--color <when>', 'colours in compact output')
+        .choices(['auto', 'always', 'never'])
+        .default('auto'),
+    )
+    .option('--timestamps', 'prefix compact lines with the event time')
+    .option('-e, --event-types <types>', 'only these event types (PROCESS_EXEC,PROCESS_KPROBE...)', collect)
+    .option('-n, --namespace <namespaces>', 'only processes in these Kubernetes namespaces', collect)
+    .option('--host', 'also host processes (namespace "")')
+    .option('--pod <regex>', 'only pods whose name matches', collect)
+    .option('--process <regex>', 'only binaries matching', collect)
+    .option('--allow-list <json>', "allow filters in Tetragon's export filter format (JSON Filter objects)")
+    .option('--deny-list <json>', "deny filters in Tetragon's export filter format")
+    .option('-f, --include-fields <fields>', 'keep only these fields', collect)
+    .option('-F, --exclude-fields <fields>', 'remove these fields', collect)
+    .option(
+      '--node-name <name>',
+      'node name in exec ids and events (default: $HUBBLE_NODE_NAME, $NODE_NAME, hostname)',
+    )
+    .option('--pin-dir <dir>', 'bpffs directory for the sensor maps', DEFAULT_SENSOR_PIN_DIR)
+    .option('--no-procfs', 'do not report the processes already running at start')
+    .action(async (flags: SensorFlags) => run(io, flags));
+}
+
+async function run(io: CliIo, flags: SensorFlags): Promise<void> {
+  const codec = new TetragonCodec();
+  const request = getEventsRequestFromFlags(codec, {
+    ...(flags.eventTypes ? { eventTypes: flags.eventTypes } : {}),
+    ...(flags.namespace ? { namespaces: flags.namespace } : {}),
+    ...(flags.host ? { host: true } : {}),
+    ...(flags.pod ? { pods: flags.pod } : {}),
+    ...(flags.process ? { processes: flags.process } : {}),
+    ...(flags.allowList !== undefined ? { allowList: flags.allowList } : {}),
+    ...(flags.denyList !== undefined ? { denyList: flags.denyList } : {}),
+    ...(flags.includeFields ? { includeFields: flags.includeFields } : {}),
+    ...(flags.excludeFields ? { excludeFields: flags.excludeFields } : {}),
+  });
+  if (!request.ok) throw new Error(`invalid filters:\n${request.issues.map(formatIssue).join('\n')}`);
+  const filter = compileEventFilter(request.value, { document: 'filters' });
+  if (!filter.ok) throw new Error(`invalid filters:\n${filter.issues.map(formatIssue).join('\n')}`);
+  const fieldFilters = FieldFilters.compile(codec, request.value.field_filters ?? [], 'fields');
+  if (!fieldFilters.ok)
+    throw new Error(`invalid fields:\n${fieldFilters.issues.map(formatIssue).join('\n')}`);
+  const color =
+    flags.color === 'always' ||
+    (flags.color === 'auto' && autoColor(process.env, process.stdout.isTTY === true));
+  const printer = new EventPrinter({
+    codec,
+    format: flags.output,
+    compact: { color, timestamps: flags.timestamps === true },
+    filter: filter.value,
+    fieldFilters: fieldFilters.value,
+  });
+
+  const clock = systemClock();
+  const policyFiles = flags.tracingPolicy ?? [];
+  // Policies are checked before any program is loaded: a typo fails fast, with every problem listed.
+  const facts = systemKernelFacts();
+  const firstRead = policyFiles.map((file) => readPolicies(file));
+  const issues = firstRead.flat().flatMap(({ doc, document }) => {
+    const compiled = compileTracingPolicy(doc, facts, document);
+    return compiled.ok ? [] : compiled.issues;
+  });
+  if (issues.length > 0) throw new Error(`invalid tracing policy:\n${issues.map(formatIssue).join('\n')}`);
+
+  const sensor = new Sensor({
+    clock,
+    pinDir: flags.pinDir,
+    procScan: flags.procfs,
+    ...(flags.nodeName ? { node: flags.nodeName } : {}),
+  });
+  const file = flags.export ? new RotatingFile({ filename: flags.export, clock }) : undefined;
+  const exporter = file
+    ? new JsonExporter({ codec, clock, nodeName: sensor.node, write: (line) => file.write(line) })
+    : undefined;
+  sensor.subscribe((event) => {
+    const text = printer.print(event);
+    if (text) io.stdout(text);
+    exporter?.export(event);
+  });
+  sensor.start();
+  const policies = new PolicyManager(sensor, facts);
+  const loaded = new Map<string, string[]>();
+  const load = (path: string, docs: PolicyDocs): void => {
+    for (const name of loaded.get(path) ?? []) policies.delete(name);
+    const names: string[] = [];
+    for (const { doc, document } of docs) {
+      try {
+        names.push(policies.add(doc, document).name);
+        io.stderr(`ciliary: loaded tracing policy ${names.at(-1)} from ${document}\n`);
+      } catch (err) {
+        io.stderr(`ciliary: ${document}: ${describe(err)}\n`);
+      }
+    }
+    loaded.set(path, names);
+  };
+  policyFiles.forEach((path, i) => load(path, firstRead[i]!));
+  for (const path of policyFiles) {
+    fs.watchFile(path, { interval: 1000 }, () => {
+      try {
+        load(path, readPolicies(path));
+      } catch (err) {
+        io.stderr(`ciliary: ${path}: ${describe(err)}\n`);
+      }
+    });
+  }
+
+  await new Promise<void>((resolve) => {
+    // The sensor's reader does not hold the process open; this does until a signal.
+    const keepAlive = setInterval(() => sensor.drain(), 1000);
+    const stop = (): void => {
+      clearInterval(keepAlive);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  for (const path of policyFiles) fs.unwatchFile(path);
+  sensor.drain();
+  const stats = sensor.stats();
+  policies.close();
+  sensor.stop();
+  exporter?.close();
+  file?.close();
+  io.stderr(
+    `ciliary: sensor stopped: ${stats.records} records, ${stats.lostTotal} lost, ${stats.badRecords} undecodable\n`,
+  );
+}
+
+type PolicyDocs = Array<{ doc: unknown; document: string }>;
+
+function readPolicies(path: string): PolicyDocs {
+  const text = fs.readFileSync(path, 'utf8');
+  return parseAllDocuments(text)
+    .map((doc, i) => {
+      if (doc.errors.length > 0) throw new Error(`${path}:${i}: ${doc.errors[0]!.message}`);
+      return { doc: doc.toJS() as unknown, document: `${path}:${i}` };
+    })
+    .filter((d) => d.doc !== null && d.doc !== undefined);
+}
+
+function describe(err: unknown): string {
+  return isValidationError(err)
+    ? `invalid tracing policy:\n${err.issues.map(formatIssue).join('\n')}`
+    : errorMessage(err);
+}

@@ -1,0 +1,121 @@
+import { describe, expect } from '@jest/globals';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { isRoot, kernelTest, waitFor } from '@ciliary/testing';
+
+// The real command line: the built bin runs the sensor, real commands run beside it.
+const ciliary = path.resolve(__dirname, '../../../node_modules/.bin/ciliary');
+const sensorFeature = {
+  name: 'root with bpffs and tracefs',
+  available: () =>
+    isRoot() &&
+    existsSync('/sys/fs/bpf') &&
+    existsSync('/sys/kernel/tracing/events/sched/sched_process_exec'),
+};
+
+function policy(file: string): string {
+  return `apiVersion: cilium.io/v1alpha1
+kind: TracingPolicy
+metadata:
+  name: watch-one-file
+spec:
+  kprobes:
+    - call: security_file_permission
+      syscall: false
+      args:
+        - index: 0
+          type: file
+        - index: 1
+          type: int
+      selectors:
+        - matchArgs:
+            - index: 0
+              operator: Equal
+              values: [${file}]
+`;
+}
+
+describe('ciliary sensor', () => {
+  kernelTest(
+    'prints live events as tetra does, exports JSON, and stops cleanly on SIGINT',
+    sensorFeature,
+    async () => {
+      const work = realpathSync(mkdtempSync(path.join(tmpdir(), 'sensor-cli-')));
+      const watched = path.join(work, 'watched');
+      writeFileSync(watched, 'x\n');
+      writeFileSync(path.join(work, 'policy.yaml'), policy(watched));
+      const pinDir = `/sys/fs/bpf/ciliary-cli-sensor-${process.pid}`;
+      const child = spawn(
+        ciliary,
+        [
+          'sensor',
+          '-o',
+          'compact',
+          '--node-name',
+          'cli-node',
+          '--tracing-policy',
+          path.join(work, 'policy.yaml'),
+          '--export',
+          path.join(work, 'export.log'),
+          '--process',
+          '/bin/(cat|sh)$',
+          '--pin-dir',
+          pinDir,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      try {
+        await waitFor(() => err.includes('loaded tracing policy watch-one-file'), { timeoutMs: 20_000 });
+        spawnSync('/bin/cat', [watched]);
+        spawnSync('/bin/sh', ['-c', 'exit 5']);
+        await waitFor(() => out.includes('exit    cli-node /bin/sh -c "exit 5" 5'));
+        expect(out).toContain(`🚀 process cli-node /bin/cat ${watched}\n`);
+        expect(out).toContain(`📚 read    cli-node /bin/cat ${watched}\n`);
+        expect(out).toContain(`💥 exit    cli-node /bin/cat ${watched} 0\n`);
+        // --process keeps only cat and sh
+        for (const line of out.trim().split('\n')) expect(line).toMatch(/ cli-node \/bin\/(cat|sh) /);
+      } finally {
+        child.kill('SIGINT');
+      }
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0);
+      expect(err).toMatch(/sensor stopped: \d+ records, 0 lost, 0 undecodable/);
+      expect(existsSync(pinDir)).toBe(false);
+      const exported = readFileSync(path.join(work, 'export.log'), 'utf8').trim().split('\n');
+      const kprobe = exported
+        .map((l) => JSON.parse(l) as { process_kprobe?: unknown })
+        .find((e) => e.process_kprobe !== undefined);
+      expect(kprobe?.process_kprobe).toMatchObject({
+        function_name: 'security_file_permission',
+        policy_name: 'watch-one-file',
+        args: [{ file_arg: { path: watched } }, { int_arg: 4 }],
+      });
+      rmSync(work, { recursive: true, force: true });
+    },
+    60_000,
+  );
+
+  kernelTest('an invalid policy fails before anything is loaded, naming every problem', sensorFeature, () => {
+    const work = mkdtempSync(path.join(tmpdir(), 'sensor-cli-bad-'));
+    const file = path.join(work, 'bad.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicy\nmetadata: {name: bad}\nspec:\n  kprobes:\n    - call: tcp_connect\n      syscall: false\n      args: [{index: 0, type: sock}]\n      selectors: [{matchActions: [{action: Override}]}]\n',
+    );
+    const result = spawnSync(ciliary, ['sensor', '--tracing-policy', file], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      `${file}:0: /spec/kprobes/0/selectors/0/matchActions/0/action: Override needs`,
+    );
+    rmSync(work, { recursive: true, force: true });
+  });
+});
