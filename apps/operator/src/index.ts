@@ -6,3 +6,4 @@ export {
   DEFAULT_OPERATOR_METRICS,
   type OperatorOptions,
 } from './operator';
+export { IngressSubsystem, type IngressSubsystemOptions } from './ingress-subsystem';

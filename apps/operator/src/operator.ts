@@ -7,6 +7,7 @@ import {
   type RunningDaemon,
   type Subsystem,
 } from '@ciliary/daemon';
+import { IngressSubsystem, type IngressSubsystemOptions } from './ingress-subsystem';
 
 export const OPERATOR_VERSION = '0.1.0';
 export const DEFAULT_OPERATOR_SOCKET = path.join(DEFAULT_STATE_DIR, 'operator.sock');
@@ -34,6 +35,8 @@ export interface OperatorOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly subsystems?: readonly Subsystem[];
+  /** The Ingress controller's settings; false leaves it out. */
+  readonly ingress?: IngressSubsystemOptions | false;
 }
 
 /**
@@ -46,7 +49,10 @@ export function startOperator(config: DaemonConfig, options: OperatorOptions = {
     version: OPERATOR_VERSION,
     config,
     kinds: OPERATOR_KINDS,
-    subsystems: options.subsystems ?? [],
+    subsystems: [
+      ...(options.ingress === false ? [] : [new IngressSubsystem(config, options.ingress)]),
+      ...(options.subsystems ?? []),
+    ],
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });

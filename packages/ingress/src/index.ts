@@ -47,3 +47,14 @@ export {
   type RouteOptions,
   type RouteReport,
 } from './route/report';
+export {
+  IngressController,
+  WATCHED_KINDS,
+  type IngressControllerOptions,
+  type IngressControllerStatus,
+} from './controller/controller';
+export { type ClusterWriter, type LoadBalancerAddress, EventKind } from './controller/writer';
+export { OWNED_KINDS } from './controller/targets';
+export { EVENT_SOURCE, ingressEvent } from './controller/events';
+export { alreadyApplied, isSubset } from './controller/compare';
+export { DryRunClusterWriter } from './controller/dry-run-writer';
