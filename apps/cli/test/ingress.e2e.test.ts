@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { ApiClient } from '@ciliary/daemon';
+import { waitFor } from '@ciliary/testing';
 
 // `ciliary ingress route` and `ciliary ingress translate` on the built binary, over the
 // manifests of the ingress-controller-conformance features kept by @ciliary/ingress.
@@ -209,4 +211,62 @@ describe('ciliary ingress', () => {
     expect(badFile.code).toBe(1);
     expect(badFile.stderr).toContain(`${broken}:1: Ingress: /metadata/name: required string is missing`);
   });
+
+  test('operator: the Ingress controller flags, and the dry run it reports on manifests', async () => {
+    const state = path.join(dir, 'operator');
+    const operator = spawn(
+      ciliary,
+      [
+        'operator',
+        '--manifests',
+        path.join(features, 'default-backend'),
+        '--state-dir',
+        state,
+        '--metrics',
+        '127.0.0.1:0',
+        '--ingress-default-lb-mode',
+        'shared',
+        '--cilium-namespace',
+        'cilium',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let logs = '';
+    operator.stdout?.on('data', (c: Buffer) => (logs += c.toString()));
+    operator.stderr?.on('data', (c: Buffer) => (logs += c.toString()));
+    try {
+      await waitFor(() => logs.includes('operator ready'), {
+        timeoutMs: 20_000,
+        description: `operator ready: ${logs}`,
+      });
+      const client = new ApiClient(path.join(state, 'operator.sock'));
+      const report = await waitFor(
+        async () => {
+          const r = await client.get<{
+            loadBalancers: unknown[];
+            dryRun: { objects: Array<{ kind: string; metadata: { namespace: string; name: string } }> };
+          }>('/v1/ingress');
+          return r.loadBalancers.length > 0 && r.dryRun.objects.length === 3 ? r : undefined;
+        },
+        { description: 'the dry-run objects' },
+      );
+      expect(report.loadBalancers).toEqual([
+        {
+          mode: 'shared',
+          envoyConfig: { namespace: 'cilium', name: 'cilium-ingress' },
+          service: { namespace: 'cilium', name: 'cilium-ingress' },
+          ingresses: ['conformance/default-backend'],
+        },
+      ]);
+      expect(
+        report.dryRun.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`),
+      ).toEqual([
+        'CiliumEnvoyConfig cilium/cilium-ingress',
+        'Endpoints cilium/cilium-ingress',
+        'Service cilium/cilium-ingress',
+      ]);
+    } finally {
+      operator.kill('SIGTERM');
+    }
+  }, 40_000);
 });
