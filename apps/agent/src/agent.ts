@@ -10,6 +10,7 @@ import {
 import { DEFAULT_PIN_ROOT } from '@ciliary/datapath';
 import { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 import { ClusterMeshSubsystem, type ClusterMeshSettings } from './clustermesh-subsystem';
+import { SensorSubsystem, type SensorSettings } from './sensor-subsystem';
 
 export const AGENT_VERSION = '0.1.0';
 export const DEFAULT_AGENT_SOCKET = path.join(DEFAULT_STATE_DIR, 'ciliary.sock');
@@ -27,6 +28,8 @@ export interface AgentOptions {
   readonly datapath?: DatapathSettings | false;
   /** ClusterMesh import: this cluster's identity and the remote clusters' config directory. */
   readonly clustermesh?: ClusterMeshSettings;
+  /** The runtime security sensor and its FineGuidanceSensors API (needs root); off unless given. */
+  readonly sensor?: Omit<SensorSettings, 'version'>;
 }
 
 export const DEFAULT_DATAPATH: DatapathSettings = { pinRoot: DEFAULT_PIN_ROOT, cleanupOnStop: false };
@@ -46,6 +49,7 @@ export function startAgent(config: DaemonConfig, options: AgentOptions = {}): Pr
     subsystems: [
       ...(options.datapath === false ? [] : [new DatapathSubsystem(options.datapath ?? DEFAULT_DATAPATH)]),
       ...(options.clustermesh ? [new ClusterMeshSubsystem(options.clustermesh)] : []),
+      ...(options.sensor ? [new SensorSubsystem({ ...options.sensor, version: AGENT_VERSION })] : []),
       ...(options.subsystems ?? []),
     ],
     ...(options.clock ? { clock: options.clock } : {}),
