@@ -7,7 +7,7 @@ shopt -s nullglob
 cd "$(dirname "$0")/../.."
 
 PNPM_VERSION=10.34.9
-APT_PACKAGES=(clang llvm libbpf-dev bpftool iproute2 iputils-ping etcd-server)
+APT_PACKAGES=(clang llvm libbpf-dev bpftool iproute2 iputils-ping etcd-server python3-grpcio)
 
 say() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -26,6 +26,7 @@ missing_system_packages() {
   command -v ping >/dev/null || return 0
   command -v etcd >/dev/null || return 0
   [ -f /usr/include/bpf/libbpf.h ] || return 0
+  /usr/bin/python3 -c "import grpc" 2>/dev/null || return 0
   return 1
 }
 
