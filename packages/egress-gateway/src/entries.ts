@@ -62,8 +62,17 @@ export interface EgressComputation {
 }
 
 interface Owned {
-  readonly entry: EgressEntry;
-  readonly policy: string;
+  readonly entry: PolicyEntry;
+  /** Sort keys: source address, destination address, prefix length. */
+  readonly source: number;
+  readonly destination: number;
+  readonly length: number;
+}
+
+/** Endpoints grouped by identity: selectors are evaluated once per identity, not per endpoint. */
+interface IdentityGroup {
+  readonly labels: EgressEndpoint['labels'];
+  readonly endpoints: EgressEndpoint[];
 }
 
 /**
@@ -81,87 +90,100 @@ export function computeEgressEntries(state: EgressState): EgressComputation {
     host: state.host,
     ...(state.unhealthyNodes ? { unhealthyNodes: state.unhealthyNodes } : {}),
   };
+  const groups = groupByIdentity(state.endpoints);
   const owned = new Map<string, Owned>();
   const outcomes: PolicyOutcome[] = [];
   const policies = [...state.policies].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const policy of policies) outcomes.push(applyPolicy(policy, state.endpoints, context, owned));
-  return { entries: sortEntries([...owned.values()]), policies: outcomes };
+  for (const policy of policies) outcomes.push(applyPolicy(policy, groups, context, owned));
+  const sorted = [...owned.values()].sort(
+    (a, b) => a.source - b.source || a.destination - b.destination || a.length - b.length,
+  );
+  return { entries: sorted.map((o) => o.entry), policies: outcomes };
 }
 
-/** Sorts by source IP, then destination address and prefix length, numerically (keys computed once). */
-function sortEntries(owned: readonly Owned[]): PolicyEntry[] {
-  const keyed = owned.map((o) => {
-    const slash = o.entry.destinationCIDR.indexOf('/');
-    return {
-      source: ipv4ToNumber(o.entry.sourceIP) ?? 0,
-      destination: ipv4ToNumber(o.entry.destinationCIDR.slice(0, slash)) ?? 0,
-      length: Number(o.entry.destinationCIDR.slice(slash + 1)),
-      entry: { ...o.entry, policy: o.policy },
-    };
-  });
-  keyed.sort((a, b) => a.source - b.source || a.destination - b.destination || a.length - b.length);
-  return keyed.map((k) => k.entry);
+function groupByIdentity(endpoints: readonly EgressEndpoint[]): IdentityGroup[] {
+  const groups = new Map<string, IdentityGroup>();
+  for (const endpoint of endpoints) {
+    const group = groups.get(endpoint.labels.id);
+    if (group) group.endpoints.push(endpoint);
+    else groups.set(endpoint.labels.id, { labels: endpoint.labels, endpoints: [endpoint] });
+  }
+  return [...groups.values()];
 }
 
-/** The endpoints any of the policy's selectors match; endpoints sharing an identity are matched once. */
+/** The endpoints any of the policy's selectors match. */
 export function selectEndpoints(
   policy: EgressPolicy,
   endpoints: readonly EgressEndpoint[],
 ): EgressEndpoint[] {
+  return selectGroups(policy, groupByIdentity(endpoints)).flatMap((g) => g.endpoints);
+}
+
+function selectGroups(policy: EgressPolicy, groups: readonly IdentityGroup[]): IdentityGroup[] {
   const selectors = policy.sourceSelectors.map((s) => EndpointSelector.fromLabelSelector(s));
-  const verdicts = new Map<string, boolean>();
-  return endpoints.filter((endpoint) => {
-    let selected = verdicts.get(endpoint.labels.id);
-    if (selected === undefined) {
-      selected = selectors.some((s) => s.matches(endpoint.labels));
-      verdicts.set(endpoint.labels.id, selected);
-    }
-    return selected;
-  });
+  return groups.filter((g) => selectors.some((s) => s.matches(g.labels)));
 }
 
 function applyPolicy(
   policy: EgressPolicy,
-  endpoints: readonly EgressEndpoint[],
+  groups: readonly IdentityGroup[],
   context: GatewayContext,
   owned: Map<string, Owned>,
 ): PolicyOutcome {
   const gateways = resolveGateways(policy, context);
-  const selected = selectEndpoints(policy, endpoints);
+  const selected = selectGroups(policy, groups);
   const errors: string[] = [];
   const sourcesPerNode = new Map<string, number>();
-  let entries = 0;
   const conflicts = new Map<string, number>();
-  const put = (entry: EgressEntry, mine: Set<string>): void => {
-    const key = `${entry.sourceIP}|${entry.destinationCIDR}`;
-    const existing = owned.get(key);
-    if (existing && existing.policy !== policy.id) {
-      const e = existing.entry;
-      if (e.egressIP !== entry.egressIP || e.gatewayIP !== entry.gatewayIP)
-        conflicts.set(existing.policy, (conflicts.get(existing.policy) ?? 0) + 1);
-      return;
-    }
-    owned.set(key, { entry, policy: policy.id });
-    if (!mine.has(key)) {
-      mine.add(key);
-      entries++;
-    }
-  };
   const mine = new Set<string>();
-  const seenSources = new Set<string>();
-  for (const endpoint of selected) {
-    for (const sourceIP of endpoint.ips) {
-      const via = gateways.gatewayFor(sourceIP);
-      if (via.node !== undefined && !seenSources.has(sourceIP)) {
-        seenSources.add(sourceIP);
-        sourcesPerNode.set(via.node, (sourcesPerNode.get(via.node) ?? 0) + 1);
+  const sources = new Set<string>();
+  const destinations = [
+    ...policy.destinationCIDRs.map((cidr) => ({ cidr, excluded: false })),
+    ...policy.excludedCIDRs.map((cidr) => ({ cidr, excluded: true })),
+  ].map(({ cidr, excluded }) => {
+    const slash = cidr.indexOf('/');
+    return {
+      cidr,
+      excluded,
+      address: ipv4ToNumber(cidr.slice(0, slash)) ?? 0,
+      length: Number(cidr.slice(slash + 1)),
+    };
+  });
+  let endpoints = 0;
+  for (const group of selected) {
+    endpoints += group.endpoints.length;
+    for (const endpoint of group.endpoints) {
+      for (const sourceIP of endpoint.ips) {
+        const via = gateways.gatewayFor(sourceIP);
+        const source = ipv4ToNumber(sourceIP) ?? 0;
+        if (via.node !== undefined && !sources.has(sourceIP)) {
+          sources.add(sourceIP);
+          sourcesPerNode.set(via.node, (sourcesPerNode.get(via.node) ?? 0) + 1);
+        }
+        for (const d of destinations) {
+          const key = `${sourceIP}|${d.cidr}`;
+          const gatewayIP = d.excluded ? EXCLUDED_CIDR_GATEWAY : via.gatewayIP;
+          const existing = owned.get(key);
+          if (existing && existing.entry.policy !== policy.id) {
+            const e = existing.entry;
+            if (e.egressIP !== via.egressIP || e.gatewayIP !== gatewayIP)
+              conflicts.set(e.policy, (conflicts.get(e.policy) ?? 0) + 1);
+            continue;
+          }
+          const entry: PolicyEntry = {
+            sourceIP,
+            destinationCIDR: d.cidr,
+            egressIP: via.egressIP,
+            gatewayIP,
+            policy: policy.id,
+          };
+          owned.set(key, { entry, source, destination: d.address, length: d.length });
+          mine.add(key);
+        }
       }
-      for (const destinationCIDR of policy.destinationCIDRs)
-        put({ sourceIP, destinationCIDR, egressIP: via.egressIP, gatewayIP: via.gatewayIP }, mine);
-      for (const destinationCIDR of policy.excludedCIDRs)
-        put({ sourceIP, destinationCIDR, egressIP: via.egressIP, gatewayIP: EXCLUDED_CIDR_GATEWAY }, mine);
     }
   }
+  const entries = mine.size;
   if (gateways.mode !== 'egressSourceIP' && gateways.active.length === 0)
     errors.push(
       gateways.candidates.length === 0
@@ -184,7 +206,7 @@ function applyPolicy(
     })),
     ...(gateways.local ? { egressIP: gateways.local.egressIP } : {}),
     ...(gateways.local?.interface !== undefined ? { interface: gateways.local.interface } : {}),
-    endpoints: selected.length,
+    endpoints,
     entries,
     errors,
   };

@@ -72,3 +72,9 @@ export {
   EgressGatewayReconciler,
   egressMapEntry,
 } from './reconciler';
+export {
+  type EgressControllerOptions,
+  type EgressControllerStatus,
+  EGRESS_WATCHED_KINDS,
+  EgressGatewayController,
+} from './controller';

@@ -1,11 +1,27 @@
-import { isIPv4 } from 'node:net';
-
-/** An IPv4 address as an unsigned 32-bit number, or undefined when `text` is not a dotted quad. */
+/**
+ * An IPv4 address as an unsigned 32-bit number, or undefined when `text` is not
+ * a dotted quad (four decimal parts 0-255 without leading zeros, as Node's `isIPv4`).
+ */
 export function ipv4ToNumber(text: string): number | undefined {
-  if (!isIPv4(text)) return undefined;
   let value = 0;
-  for (const part of text.split('.')) value = value * 256 + Number(part);
-  return value;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c === 46) {
+      if (digits === 0 || part > 255) return undefined;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return undefined; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3) return undefined;
+    } else return undefined;
+  }
+  return parts === 4 ? value : undefined;
 }
 
 export function numberToIPv4(value: number): string {
