@@ -10,6 +10,7 @@ import {
 import { DEFAULT_PIN_ROOT } from '@ciliary/datapath';
 import { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 import { ClusterMeshSubsystem, type ClusterMeshSettings } from './clustermesh-subsystem';
+import { PolicySubsystem } from './policy-subsystem';
 import { SensorSubsystem, type SensorSettings } from './sensor-subsystem';
 
 export const AGENT_VERSION = '0.1.0';
@@ -47,6 +48,7 @@ export function startAgent(config: DaemonConfig, options: AgentOptions = {}): Pr
     config,
     kinds: AGENT_KINDS,
     subsystems: [
+      new PolicySubsystem(),
       ...(options.datapath === false ? [] : [new DatapathSubsystem(options.datapath ?? DEFAULT_DATAPATH)]),
       ...(options.clustermesh ? [new ClusterMeshSubsystem(options.clustermesh)] : []),
       ...(options.sensor ? [new SensorSubsystem({ ...options.sensor, version: AGENT_VERSION })] : []),

@@ -9,6 +9,7 @@ export {
 } from './agent';
 export { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 export { desiredDatapath } from './desired-datapath';
+export { PolicySubsystem, type PolicyListing, type PolicySettings } from './policy-subsystem';
 export {
   ClusterMeshSubsystem,
   CLUSTERMESH_STATUS_ROUTE,
