@@ -6,6 +6,9 @@ import {
   decodeClusterService,
   encodeClusterService,
   mergeServices,
+  ExportMemo,
+  MergeMemo,
+  ParseMemo,
   type ClusterService,
 } from '../src';
 
@@ -92,5 +95,40 @@ export function register(bench: Bench): void {
   });
   bench.add(`mergeServices: ${N.toLocaleString('en-US')} global services x 3 clusters`, () => {
     mergeServices({ localCluster: 'c1', local: table, remote });
+  });
+
+  // What the agent and the exporter do after a change: the memos keep the work to what changed.
+  const exportMemo = new ExportMemo();
+  const exportInput = {
+    services: local.services,
+    endpointSlices: local.slices,
+    ciliumNodes: [],
+    ciliumIdentities: [],
+    ciliumEndpoints: [],
+  };
+  buildExportState({ name: 'c1', id: 1 }, exportInput, exportMemo);
+  let round = 0;
+  bench.add(`buildExportState again after 100 of ${N.toLocaleString('en-US')} EndpointSlices changed`, () => {
+    round++;
+    const slices = [...local.slices];
+    for (let i = 0; i < 100; i++) {
+      const at = (round * 100 + i) % N;
+      slices[at] = { ...slices[at]!, ports: [{ name: 'http', port: 8080 + (round % 100) }] };
+    }
+    buildExportState({ name: 'c1', id: 1 }, { ...exportInput, endpointSlices: slices }, exportMemo);
+  });
+  const parseMemo = new ParseMemo();
+  const mergeMemo = new MergeMemo();
+  const memoTable = (): ReturnType<typeof buildLocalServices> =>
+    buildLocalServices(local.services, local.slices, parseMemo);
+  mergeServices({ localCluster: 'c1', local: memoTable(), remote }, mergeMemo);
+  const c2 = remote.get('c2')!;
+  bench.add(`mergeServices again after 100 of ${N.toLocaleString('en-US')} remote services changed`, () => {
+    round++;
+    for (let i = 0; i < 100; i++) {
+      const id = `bench/svc-${(round * 100 + i) % N}`;
+      c2.set(id, { ...c2.get(id)! });
+    }
+    mergeServices({ localCluster: 'c1', local: memoTable(), remote }, mergeMemo);
   });
 }

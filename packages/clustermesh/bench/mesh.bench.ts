@@ -190,8 +190,8 @@ export async function register(bench: Bench): Promise<void> {
             .get('c1')
             ?.get(`bench/svc-${((generation * 100) % SERVICES) + 99}`);
           return (
-            Object.values(svc?.backends ?? {})[0]?.['http']?.port === port &&
-            Object.values(last?.backends ?? {})[0]?.['http']?.port === port
+            [...(svc?.backends.values() ?? [])][0]?.['http']?.port === port &&
+            [...(last?.backends.values() ?? [])][0]?.['http']?.port === port
           );
         }),
       );

@@ -8,6 +8,7 @@ import { canonicalIp, ipFamily, parseCidr } from './ip';
 import { identityKey, ipcacheKey, nodeKey, serviceKey } from './keys';
 import type { DesiredValue } from './kv-sync';
 import {
+  ObjectMemo,
   ParseMemo,
   buildLocalServices,
   sameBackends,
@@ -32,12 +33,6 @@ export interface ExportState {
 }
 
 /**
- * Computes what the clustermesh-apiserver writes for a cluster, as plain
- * data: every Service with its frontends and (non-terminating) backends, every
- * CiliumNode, every CiliumIdentity in the cluster's identity range (with the
- * cluster-name label), and an ipcache entry per CiliumEndpoint IP.
- */
-/**
  * What an exporter remembers between computations: parse results per object
  * and each service's encoded value, reused while its Service and backends are
  * unchanged. A computation after a change then costs little more than a pass
@@ -45,45 +40,47 @@ export interface ExportState {
  */
 export class ExportMemo {
   readonly parse = new ParseMemo();
-  readonly encoded = new WeakMap<
+  readonly encoded = new ObjectMemo<
     LocalService,
     { backends: ReadonlyMap<string, LocalBackend> | undefined; value: string }
   >();
   /** Entries and issues of a node, identity or endpoint object. */
-  readonly objects = new WeakMap<KubeObject, { entries: Array<[string, string]>; issues: Issue[] }>();
+  readonly objects = new ObjectMemo<KubeObject, ObjectEntries>();
 
-  entriesOf(
-    obj: KubeObject,
-    compute: (issues: Issue[]) => Array<[string, string]>,
-  ): { entries: Array<[string, string]>; issues: Issue[] } {
-    let result = this.objects.get(obj);
-    if (!result) {
-      const issues: Issue[] = [];
-      result = { entries: compute(issues), issues };
-      this.objects.set(obj, result);
-    }
-    return result;
+  endPass(): void {
+    this.encoded.endPass();
+    this.objects.endPass();
   }
 }
 
-export function buildExportState(
-  cluster: ClusterInfo,
-  input: ExportInput,
-  memo = new ExportMemo(),
-): ExportState {
+interface ObjectEntries {
+  readonly entries: Array<[string, string]>;
+  readonly issues: Issue[];
+}
+
+/**
+ * Computes what the clustermesh-apiserver writes for a cluster, as plain
+ * data: every Service with its frontends and (non-terminating) backends, every
+ * CiliumNode, every CiliumIdentity in the cluster's identity range (with the
+ * cluster-name label), and an ipcache entry per CiliumEndpoint IP. With a
+ * memo, objects unchanged since the last computation are not read again.
+ */
+export function buildExportState(cluster: ClusterInfo, input: ExportInput, memo?: ExportMemo): ExportState {
   const issues: Issue[] = [];
   const entries = new Map<string, DesiredValue>();
   const put = (key: string, value: string): void => void entries.set(key, { value, leased: true });
 
-  const local = buildLocalServices(input.services, input.endpointSlices, memo.parse);
+  const local = buildLocalServices(input.services, input.endpointSlices, memo?.parse);
   issues.push(...local.issues);
   for (const [id, service] of local.services) {
     const backends = local.backends.get(id);
-    const cached = memo.encoded.get(service);
-    let value = cached && sameBackends(cached.backends, backends) ? cached.value : undefined;
-    if (value === undefined) {
-      value = encodeClusterService(toClusterService(cluster.name, service, backends));
-      memo.encoded.set(service, { backends, value });
+    const encode = (): string => encodeClusterService(toClusterService(cluster.name, service, backends));
+    let value: string;
+    if (!memo) value = encode();
+    else {
+      const cached = memo.encoded.get(service, () => ({ backends, value: encode() }));
+      value = sameBackends(cached.backends, backends) ? cached.value : encode();
+      if (value !== cached.value) memo.encoded.replace(service, { backends, value });
     }
     put(serviceKey(cluster.name, service.namespace, service.name), value);
   }
@@ -93,7 +90,11 @@ export function buildExportState(
   ): number => {
     let count = 0;
     for (const obj of objects) {
-      const result = memo.entriesOf(obj, (found) => compute(obj, found));
+      const run = (): ObjectEntries => {
+        const found: Issue[] = [];
+        return { entries: compute(obj, found), issues: found };
+      };
+      const result = memo ? memo.objects.get(obj, run) : run();
       issues.push(...result.issues);
       for (const [key, value] of result.entries) put(key, value);
       count += result.entries.length;
@@ -114,6 +115,7 @@ export function buildExportState(
       encodeIpcacheEntry(entry),
     ]),
   );
+  memo?.endPass();
   return { entries, counts: { services: local.services.size, nodes, identities, endpoints }, issues };
 }
 
@@ -125,12 +127,12 @@ export function toClusterService(
 ): ClusterService {
   const ports: Record<string, { protocol: LocalService['ports'][number]['protocol']; port: number }> = {};
   for (const port of service.ports) ports[port.name] = { protocol: port.protocol, port: port.port };
-  const frontends: Record<string, PortConfiguration> = {};
-  for (const ip of service.frontendIps) frontends[ip] = ports;
-  const backendPorts: Record<string, PortConfiguration> = {};
+  const frontends = new Map<string, PortConfiguration>();
+  for (const ip of service.frontendIps) frontends.set(ip, ports);
+  const backendPorts = new Map<string, PortConfiguration>();
   // Terminating backends take no new connections, so other clusters are not offered them.
   for (const backend of backends?.values() ?? [])
-    if (!backend.terminating) backendPorts[backend.ip] = backend.ports;
+    if (!backend.terminating) backendPorts.set(backend.ip, backend.ports);
   return {
     cluster: clusterName,
     namespace: service.namespace,

@@ -4,17 +4,22 @@ import { compareUtf8, goStringMap } from './go-json';
 import { formatLabelsForKvstore, labelsFromSecurityLabels, parseKvstoreLabels } from './formats/identity';
 import { decodeIpcacheEntry, encodeIpcacheEntry } from './formats/ipcache';
 import { decodeClusterNode, encodeClusterNode, type ClusterNode } from './formats/node';
-import { decodeClusterService, encodeClusterService, type ClusterService } from './formats/service';
+import {
+  decodeClusterService,
+  encodeClusterService,
+  type ClusterService,
+  type PortConfiguration,
+} from './formats/service';
 
 const service: ClusterService = {
   cluster: 'c1',
   namespace: 'default',
   name: 'foo',
-  frontends: { '172.20.0.177': { port: { protocol: 'TCP', port: 80 } } },
-  backends: {
-    '10.0.185.196': { http: { protocol: 'TCP', port: 80 } },
-    '10.0.0.9': { http: { protocol: 'TCP', port: 80 }, dns: { protocol: 'UDP', port: 53 } },
-  },
+  frontends: new Map([['172.20.0.177', { port: { protocol: 'TCP', port: 80 } }]]),
+  backends: new Map<string, PortConfiguration>([
+    ['10.0.185.196', { http: { protocol: 'TCP', port: 80 } }],
+    ['10.0.0.9', { http: { protocol: 'TCP', port: 80 }, dns: { protocol: 'UDP', port: 53 } }],
+  ]),
   labels: {},
   selector: { name: 'foo' },
   includeExternal: true,
@@ -43,7 +48,7 @@ describe('service values', () => {
       '{"cluster":"cm1","namespace":"default","name":"foo","frontends":{"172.20.0.177":{"port":{"protocol":"TCP","port":80}}},' +
       '"backends":{"10.0.185.196":{"http":{"protocol":"TCP","port":80}}},"labels":{},"selector":{"name":"foo"},"shared":true,"includeExternal":true}';
     const decoded = decodeClusterService(text, 'k');
-    expect(decoded.ok && decoded.value.backends['10.0.185.196']).toEqual({
+    expect(decoded.ok && decoded.value.backends.get('10.0.185.196')).toEqual({
       http: { protocol: 'TCP', port: 80 },
     });
   });

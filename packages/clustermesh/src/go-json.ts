@@ -57,16 +57,18 @@ export function goStruct(fields: ReadonlyArray<readonly [string, string]>): stri
 
 /** A map (null when absent, as Go writes a nil map): keys sorted bytewise, as Go sorts them. */
 export function goMap<V>(
-  map: Readonly<Record<string, V>> | undefined,
+  map: Readonly<Record<string, V>> | ReadonlyMap<string, V> | undefined,
   encodeValue: (value: V) => string,
 ): string {
   if (map === undefined) return 'null';
-  const keys = Object.keys(map);
+  const isMap = map instanceof Map;
+  const keys = isMap ? [...map.keys()] : Object.keys(map);
   if (keys.length > 1) keys.sort(compareUtf8);
   let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
-    out += `${i === 0 ? '' : ','}${goString(key)}:${encodeValue(map[key] as V)}`;
+    const value = (isMap ? map.get(key) : (map as Readonly<Record<string, V>>)[key]) as V;
+    out += `${i === 0 ? '' : ','}${goString(key)}:${encodeValue(value)}`;
   }
   return `${out}}`;
 }

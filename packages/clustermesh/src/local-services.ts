@@ -79,31 +79,62 @@ export interface LocalServiceTable {
  * the objects that changed (sources hand out the same object until it changes).
  */
 export class ParseMemo {
-  readonly services = new WeakMap<KubeObject, ReturnType<typeof parseService>>();
-  readonly slices = new WeakMap<KubeObject, ReturnType<typeof parseEndpointSlice>>();
+  readonly services = new ObjectMemo<KubeObject, ReturnType<typeof parseService>>();
+  readonly slices = new ObjectMemo<KubeObject, ReturnType<typeof parseEndpointSlice>>();
 
   service(obj: KubeObject): ReturnType<typeof parseService> {
-    let parsed = this.services.get(obj);
-    if (!parsed) this.services.set(obj, (parsed = parseService(obj)));
-    return parsed;
+    return this.services.get(obj, () => parseService(obj));
   }
 
   slice(obj: KubeObject): ReturnType<typeof parseEndpointSlice> {
-    let parsed = this.slices.get(obj);
-    if (!parsed) this.slices.set(obj, (parsed = parseEndpointSlice(obj)));
-    return parsed;
+    return this.slices.get(obj, () => parseEndpointSlice(obj));
+  }
+
+  /** Forgets what the last pass did not use (objects that were deleted or replaced). */
+  endPass(): void {
+    this.services.endPass();
+    this.slices.endPass();
+  }
+}
+
+/**
+ * Results computed per object, kept while the same object comes back. Plain
+ * maps rotated once per pass rather than WeakMaps: tens of thousands of
+ * WeakMap entries make every garbage collection slow.
+ */
+export class ObjectMemo<K extends object, V> {
+  private previous = new Map<K, V>();
+  private current = new Map<K, V>();
+
+  get(key: K, compute: () => V): V {
+    let value = this.current.get(key);
+    if (value !== undefined) return value;
+    value = this.previous.get(key);
+    if (value === undefined) value = compute();
+    this.current.set(key, value);
+    return value;
+  }
+
+  /** Sets the value for this pass, replacing one computed earlier. */
+  replace(key: K, value: V): void {
+    this.current.set(key, value);
+  }
+
+  endPass(): void {
+    this.previous = this.current;
+    this.current = new Map();
   }
 }
 
 export function buildLocalServices(
   services: readonly KubeObject[],
   endpointSlices: readonly KubeObject[],
-  memo: ParseMemo = new ParseMemo(),
+  memo?: ParseMemo,
 ): LocalServiceTable {
   const issues: Issue[] = [];
   const table = new Map<string, LocalService>();
   for (const obj of services) {
-    const parsed = memo.service(obj);
+    const parsed = memo ? memo.service(obj) : parseService(obj);
     issues.push(...parsed.issues);
     if (parsed.service) table.set(serviceId(parsed.service.namespace, parsed.service.name), parsed.service);
   }
@@ -112,7 +143,7 @@ export function buildLocalServices(
     compareUtf8(a.metadata.name ?? '', b.metadata.name ?? ''),
   );
   for (const obj of sorted) {
-    const parsed = memo.slice(obj);
+    const parsed = memo ? memo.slice(obj) : parseEndpointSlice(obj);
     issues.push(...parsed.issues);
     if (!parsed.serviceId) continue;
     let byIp = backends.get(parsed.serviceId);
@@ -131,6 +162,7 @@ export function buildLocalServices(
       );
     }
   }
+  memo?.endPass();
   return { services: table, backends, issues };
 }
 

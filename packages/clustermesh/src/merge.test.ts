@@ -33,9 +33,18 @@ function remote(
   ips: string[],
   flags = { includeExternal: true, shared: true },
 ): ClusterService {
-  const backends: Record<string, PortConfiguration> = {};
-  for (const ip of ips) backends[ip] = { http: { protocol: 'TCP', port: 8080 } };
-  return { cluster, namespace: 'ns', name, frontends: {}, backends, labels: {}, selector: {}, ...flags };
+  const backends = new Map<string, PortConfiguration>();
+  for (const ip of ips) backends.set(ip, { http: { protocol: 'TCP', port: 8080 } });
+  return {
+    cluster,
+    namespace: 'ns',
+    name,
+    frontends: new Map(),
+    backends,
+    labels: {},
+    selector: {},
+    ...flags,
+  };
 }
 
 function merge(local: KubeObject[], remotes: ClusterService[]): MergedService[] {

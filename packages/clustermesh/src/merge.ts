@@ -171,7 +171,7 @@ function correlate(input: MergeInput, service: LocalService, conflicts: Issue[])
   for (const cluster of clusters) {
     const remote = input.remote.get(cluster)?.get(id);
     if (!remote || (remote.includeExternal && !remote.shared)) continue;
-    for (const [ip, ports] of Object.entries(remote.backends)) {
+    for (const [ip, ports] of remote.backends) {
       const existing = byIp.get(ip);
       if (existing) {
         conflicts.push({

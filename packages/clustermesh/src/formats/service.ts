@@ -24,10 +24,13 @@ export interface ClusterService {
   readonly cluster: string;
   readonly namespace: string;
   readonly name: string;
-  /** Ports by frontend IP. */
-  readonly frontends: Readonly<Record<string, PortConfiguration>>;
+  /**
+   * Ports by frontend IP. Maps rather than objects: objects keyed by thousands
+   * of distinct IPs each get their own hidden class, which makes V8 crawl.
+   */
+  readonly frontends: ReadonlyMap<string, PortConfiguration>;
   /** Ports by backend IP. */
-  readonly backends: Readonly<Record<string, PortConfiguration>>;
+  readonly backends: ReadonlyMap<string, PortConfiguration>;
   readonly labels: Readonly<Record<string, string>>;
   readonly selector: Readonly<Record<string, string>>;
   /** The service is global: it takes backends from other clusters. */
@@ -92,9 +95,9 @@ function readAddressMap(
   reader: ValueReader,
   root: Record<string, unknown>,
   field: string,
-): Record<string, PortConfiguration> {
+): Map<string, PortConfiguration> {
   const value = goField(root, field);
-  const out: Record<string, PortConfiguration> = {};
+  const out = new Map<string, PortConfiguration>();
   if (value === undefined || value === null) return out;
   const map = reader.object(value, `/${field}`);
   for (const [address, ports] of Object.entries(map ?? {})) {
@@ -104,7 +107,7 @@ function readAddressMap(
       reader.problem(path, `"${address}" is not an IP address`);
       continue;
     }
-    out[ip] = readPorts(reader, ports, path);
+    out.set(ip, readPorts(reader, ports, path));
   }
   return out;
 }
