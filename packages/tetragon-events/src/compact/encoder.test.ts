@@ -239,3 +239,17 @@ describe('tetra getevents -o compact', () => {
     );
   });
 });
+
+describe('text that would break the line layout', () => {
+  test('non-printable characters are shown Go-quoted; plain text, spaces and non-ASCII letters are not', () => {
+    const p = (args: string, binary = '/bin/sh'): GetEventsResponse => ({
+      process_exec: { process: { binary, arguments: args } },
+      node_name: 'n',
+    });
+    expect(plain.eventToString(p('-c "echo hi"'))).toBe('🚀 process n /bin/sh -c "echo hi"');
+    expect(plain.eventToString(p('born() {\n  b=1; }'))).toBe('🚀 process n /bin/sh "born() {\\n  b=1; }"');
+    expect(plain.eventToString(p('a\tb\x1b[31m\x7f'))).toBe('🚀 process n /bin/sh "a\\tb\\x1b[31m\\x7f"');
+    expect(plain.eventToString(p('café ☃ 🚀'))).toBe('🚀 process n /bin/sh café ☃ 🚀');
+    expect(plain.eventToString(p('x', '/tmp/evil\u202ename'))).toBe('🚀 process n "/tmp/evil\\u202ename" x');
+  });
+});

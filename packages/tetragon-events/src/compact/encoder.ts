@@ -8,6 +8,7 @@ import type {
 } from '../model/types.generated';
 import { canonicalTimestamp } from '../json/well-known';
 import { palette, type Palette } from './colors';
+import { maybeQuote } from './quote';
 import { rawSyscallEnter } from './syscall-names';
 
 export interface CompactOptions {
@@ -72,7 +73,10 @@ export class CompactEncoder {
     if (event.process_exec) {
       const process = requireProcess(event.process_exec.process);
       const [info, caps] = this.processInfo(node, process);
-      return capTrailer(`${c.blue(label('🚀', 'process'))} ${info} ${c.cyan(process.arguments ?? '')}`, caps);
+      return capTrailer(
+        `${c.blue(label('🚀', 'process'))} ${info} ${c.cyan(maybeQuote(process.arguments ?? ''))}`,
+        caps,
+      );
     }
     if (event.process_exit) {
       const exit = event.process_exit;
@@ -80,7 +84,7 @@ export class CompactEncoder {
       const [info, caps] = this.processInfo(node, process);
       const status = exit.signal ? exit.signal : String(exit.status ?? 0);
       return capTrailer(
-        `${c.blue(label('💥', 'exit'))} ${info} ${c.cyan(process.arguments ?? '')} ${c.red(status)}`,
+        `${c.blue(label('💥', 'exit'))} ${info} ${c.cyan(maybeQuote(process.arguments ?? ''))} ${c.red(status)}`,
         caps,
       );
     }
@@ -96,7 +100,7 @@ export class CompactEncoder {
       const [info, caps] = this.processInfo(node, requireProcess(loader.process));
       const buildId = loader.buildid ? `${Buffer.from(loader.buildid, 'base64').toString('hex')} ` : '';
       return capTrailer(
-        `${c.blue(label('🧬', 'loader'))} ${info} ${buildId}${c.yellow(loader.path ?? '')}`,
+        `${c.blue(label('🧬', 'loader'))} ${info} ${buildId}${c.yellow(maybeQuote(loader.path ?? ''))}`,
         caps,
       );
     }
@@ -127,7 +131,7 @@ export class CompactEncoder {
   private processInfo(node: string, process: Process): [string, string] {
     const source = process.pod ? `${process.pod.namespace ?? ''}/${process.pod.name ?? ''}` : node;
     return [
-      `${this.c.green(source)} ${this.c.magenta(process.binary ?? '')}`,
+      `${this.c.green(source)} ${this.c.magenta(maybeQuote(process.binary ?? ''))}`,
       this.c.magenta(capsOf(process)),
     ];
   }
@@ -143,18 +147,18 @@ export class CompactEncoder {
       case 'sys_write':
       case 'sys_read': {
         const write = cutSyscallPrefix(fn) === 'sys_write';
-        const file = args[0]?.file_arg ? c.cyan(args[0].file_arg.path ?? '') : '';
+        const file = args[0]?.file_arg ? c.cyan(maybeQuote(args[0].file_arg.path ?? '')) : '';
         const bytes = args.length > 2 ? c.cyan(`${args[2]?.size_arg ?? '0'} bytes`) : '';
         return write ? line('📝', 'write', file, bytes) : line('📚', 'read', file, bytes);
       }
       case 'fd_install':
-        return line('📬', 'open', args[1]?.file_arg ? c.cyan(args[1].file_arg.path ?? '') : '');
+        return line('📬', 'open', args[1]?.file_arg ? c.cyan(maybeQuote(args[1].file_arg.path ?? '')) : '');
       case 'sys_openat':
-        return line('📬️', 'openat', args.length > 1 ? c.cyan(args[1]?.string_arg ?? '') : '');
+        return line('📬️', 'openat', args.length > 1 ? c.cyan(maybeQuote(args[1]?.string_arg ?? '')) : '');
       case 'sys_open':
-        return line('📬️', 'open', args.length > 1 ? c.cyan(args[1]?.string_arg ?? '') : '');
+        return line('📬️', 'open', args.length > 1 ? c.cyan(maybeQuote(args[1]?.string_arg ?? '')) : '');
       case 'sys_close':
-        return line('📪', 'close', args[0]?.file_arg ? c.cyan(args[0].file_arg.path ?? '') : '');
+        return line('📪', 'close', args[0]?.file_arg ? c.cyan(maybeQuote(args[0].file_arg.path ?? '')) : '');
       case 'sys_mount':
         return line('💾', 'mount', ...this.twoStrings(args));
       case 'sys_setuid':
@@ -213,7 +217,7 @@ export class CompactEncoder {
   private twoStrings(args: KprobeArgument[]): [string, string] {
     return [
       args.length > 0 ? this.c.cyan(args[0]?.string_arg ?? '') : '',
-      args.length > 1 ? this.c.cyan(args[1]?.string_arg ?? '') : '',
+      args.length > 1 ? this.c.cyan(maybeQuote(args[1]?.string_arg ?? '')) : '',
     ];
   }
 
