@@ -10,6 +10,7 @@ import {
 import { DEFAULT_PIN_ROOT } from '@ciliary/datapath';
 import { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 import { ClusterMeshSubsystem, type ClusterMeshSettings } from './clustermesh-subsystem';
+import { EgressGatewaySubsystem, type EgressGatewaySettings } from './egress-subsystem';
 import { PolicySubsystem } from './policy-subsystem';
 import { SensorSubsystem, type SensorSettings } from './sensor-subsystem';
 
@@ -31,6 +32,8 @@ export interface AgentOptions {
   readonly clustermesh?: ClusterMeshSettings;
   /** The runtime security sensor and its FineGuidanceSensors API (needs root); off unless given. */
   readonly sensor?: Omit<SensorSettings, 'version'>;
+  /** The egress gateway's map reconciler (`cilium_egress_gw_policy_v4`, needs root); off unless given. */
+  readonly egress?: EgressGatewaySettings;
 }
 
 export const DEFAULT_DATAPATH: DatapathSettings = { pinRoot: DEFAULT_PIN_ROOT, cleanupOnStop: false };
@@ -51,6 +54,7 @@ export function startAgent(config: DaemonConfig, options: AgentOptions = {}): Pr
       new PolicySubsystem(),
       ...(options.datapath === false ? [] : [new DatapathSubsystem(options.datapath ?? DEFAULT_DATAPATH)]),
       ...(options.clustermesh ? [new ClusterMeshSubsystem(options.clustermesh)] : []),
+      ...(options.egress ? [new EgressGatewaySubsystem(options.egress)] : []),
       ...(options.sensor ? [new SensorSubsystem({ ...options.sensor, version: AGENT_VERSION })] : []),
       ...(options.subsystems ?? []),
     ],

@@ -9,6 +9,12 @@ export {
 } from './agent';
 export { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 export { desiredDatapath } from './desired-datapath';
+export {
+  EgressGatewaySubsystem,
+  EGRESS_ENTRIES_ROUTE,
+  EGRESS_STATUS_ROUTE,
+  type EgressGatewaySettings,
+} from './egress-subsystem';
 export { PolicySubsystem, type PolicyListing, type PolicySettings } from './policy-subsystem';
 export {
   ClusterMeshSubsystem,
