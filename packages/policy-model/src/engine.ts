@@ -16,7 +16,7 @@ import {
   type Identity,
   type IdentityAllocator,
 } from './identity';
-import { LabelSet } from './labels';
+import { LabelKey, LabelSet, LabelSource } from './labels';
 import { Protocol, type MapState, type MapStateDiff } from './map-state';
 import { parseCiliumPolicy } from './parse-cilium';
 import { parseNetworkPolicy } from './parse-network-policy';
@@ -141,7 +141,7 @@ export class PolicyEngine {
   private readonly labelFilter: LabelFilter;
   private readonly reserved = new Map(reservedIdentities().map((i) => [i.id, i]));
   private readonly identityById = new Map<number, Identity>(this.reserved);
-  private readonly selectorCache = new SelectorCache(() => this.identityById.values());
+  private readonly selectorCache = new SelectorCache(this.reserved.values());
 
   private readonly namespaces = new Map<string, Record<string, string>>();
   private readonly pods = new Map<string, Pod>();
@@ -360,6 +360,36 @@ export class PolicyEngine {
   // ---- internals ----------------------------------------------------------
 
   private readonly cidrPrefixes = new Map<number, Prefix>();
+  private rulesByNamespace = new Map<string, PolicyRule[]>();
+  private unscopedRules: PolicyRule[] = [];
+  private ruleOrder = new Map<PolicyRule, number>();
+
+  /** Rules pinned to one namespace (every CNP and NetworkPolicy) are only tried on that namespace's identities. */
+  private indexRules(): void {
+    this.rulesByNamespace = new Map();
+    this.unscopedRules = [];
+    this.ruleOrder = new Map(this.rules.map((r, i) => [r, i]));
+    for (const rule of this.rules) {
+      const namespace = rule.hostRule
+        ? undefined
+        : rule.subject.requiredValue(LabelSource.k8s, LabelKey.podNamespace);
+      if (namespace === undefined) this.unscopedRules.push(rule);
+      else {
+        const list = this.rulesByNamespace.get(namespace);
+        if (list) list.push(rule);
+        else this.rulesByNamespace.set(namespace, [rule]);
+      }
+    }
+  }
+
+  /** The rules that may select an identity, in repository order. */
+  private candidateRules(identity: Identity): PolicyRule[] {
+    const namespace = identity.labels.get(LabelSource.k8s, LabelKey.podNamespace);
+    const scoped = namespace === undefined ? undefined : this.rulesByNamespace.get(namespace);
+    if (!scoped) return this.unscopedRules;
+    const order = (r: PolicyRule): number => this.ruleOrder.get(r) ?? 0;
+    return [...scoped, ...this.unscopedRules].sort((a, b) => order(a) - order(b));
+  }
 
   private setPolicy(key: string, rules: readonly PolicyRule[] | undefined): void {
     const old = this.policies.get(key);
@@ -370,8 +400,10 @@ export class PolicyEngine {
     else this.policies.delete(key);
     for (const id of old?.cidrIdentities ?? []) this.releaseCidr(id);
     this.rules = [...this.policies.values()].flatMap((p) => p.rules);
+    this.indexRules();
     const touched = [...(old?.rules ?? []), ...(rules ?? [])];
     for (const [id, entry] of this.identityPolicies) {
+      if (this.dirtyPolicies.has(id)) continue; // recomputed anyway
       if (touched.some((r) => ruleSelectsIdentity(r, entry.policy.identity, this.config)))
         this.dirtyPolicies.add(id);
     }
@@ -480,7 +512,11 @@ export class PolicyEngine {
   private recomputeIdentityPolicy(id: number): void {
     const entry = this.identityPolicies.get(id);
     if (!entry) return;
-    const policy = resolveSelectorPolicy(entry.policy.identity, this.rules, this.config);
+    const policy = resolveSelectorPolicy(
+      entry.policy.identity,
+      this.candidateRules(entry.policy.identity),
+      this.config,
+    );
     const selectors = policySelectors(policy);
     for (const selector of selectors.values()) this.selectorCache.addUser(selector, id);
     for (const sid of entry.selectors) if (!selectors.has(sid)) this.selectorCache.removeUser(sid, id);

@@ -77,7 +77,8 @@ export class LabelSet {
   readonly labels: readonly Label[];
   /** Canonical text, `source:key=value` joined by `;` in sorted order: equal sets, equal ids. */
   readonly id: string;
-  private readonly bySourceKey = new Map<string, string>();
+  /** source → key → value; nested so look-ups build no strings. */
+  private readonly bySource = new Map<string, Map<string, string>>();
   private readonly byKey = new Map<string, string>();
 
   constructor(labels: Iterable<Label>) {
@@ -85,7 +86,9 @@ export class LabelSet {
     for (const l of labels) unique.set(`${l.source}:${l.key}`, l);
     this.labels = [...unique.values()].sort(compareLabels);
     for (const l of this.labels) {
-      this.bySourceKey.set(`${l.source}:${l.key}`, l.value);
+      let keys = this.bySource.get(l.source);
+      if (!keys) this.bySource.set(l.source, (keys = new Map()));
+      keys.set(l.key, l.value);
       if (!this.byKey.has(l.key)) this.byKey.set(l.key, l.value);
     }
     this.id = this.labels.map(formatLabel).join(';');
@@ -101,7 +104,7 @@ export class LabelSet {
 
   /** The value under `source:key`; source `any` takes the key from whichever source has it. */
   get(source: string, key: string): string | undefined {
-    return source === LabelSource.any ? this.byKey.get(key) : this.bySourceKey.get(`${source}:${key}`);
+    return source === LabelSource.any ? this.byKey.get(key) : this.bySource.get(source)?.get(key);
   }
 
   has(source: string, key: string): boolean {

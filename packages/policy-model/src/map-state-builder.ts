@@ -6,7 +6,7 @@
  */
 import {
   keyPortRange,
-  mapKeyId,
+  mapKeyCode,
   MapState,
   Protocol,
   type MapEntry,
@@ -67,17 +67,17 @@ function intersect(a: MapKey, d: MapKey): MapKey | undefined {
 
 /** Collects candidate entries, then resolves deny precedence once, in `build()`. */
 export class MapStateBuilder {
-  private readonly entries = new Map<string, MapStateEntry>();
+  private readonly entries = new Map<number | string, MapStateEntry>();
 
   /** Inserts one entry, merging with an entry already under the same key. */
   insert(key: MapKey, value: MapEntry): void {
-    const id = mapKeyId(key);
+    const id = mapKeyCode(key);
     const existing = this.entries.get(id);
     this.entries.set(id, { key, value: existing ? mergeEntries(existing.value, value) : value });
   }
 
   has(key: MapKey): boolean {
-    return this.entries.has(mapKeyId(key));
+    return this.entries.has(mapKeyCode(key));
   }
 
   build(): MapState {
@@ -109,7 +109,7 @@ export class MapStateBuilder {
 
 /** A direction's entries grouped by identity, for the "would the look-up reach an allow" question. */
 class WorkingState {
-  private readonly byId = new Map<string, MapStateEntry>();
+  private readonly byId = new Map<number | string, MapStateEntry>();
   private readonly byIdentity = new Map<number, MapStateEntry[]>();
 
   constructor(entries: readonly MapStateEntry[]) {
@@ -117,14 +117,14 @@ class WorkingState {
   }
 
   add(e: MapStateEntry): void {
-    this.byId.set(mapKeyId(e.key), e);
+    this.byId.set(mapKeyCode(e.key), e);
     const group = this.byIdentity.get(e.key.identity);
     if (group) group.push(e);
     else this.byIdentity.set(e.key.identity, [e]);
   }
 
   isDeny(k: MapKey): boolean {
-    return this.byId.get(mapKeyId(k))?.value.deny === true;
+    return this.byId.get(mapKeyCode(k))?.value.deny === true;
   }
 
   list(): MapStateEntry[] {

@@ -72,6 +72,15 @@ export function mapKeyId(k: MapKey): string {
   return `${k.direction}/${k.identity}/${k.protocol}/${k.port}${k.endPort !== undefined ? `-${k.endPort}` : ''}`;
 }
 
+/**
+ * A compact identifier of a key for internal maps: a number (identity, direction,
+ * protocol and port fit in 50 bits), or a string for the rare port range.
+ */
+export function mapKeyCode(k: MapKey): number | string {
+  const code = ((k.identity * 2 + (k.direction === 'egress' ? 1 : 0)) * 256 + k.protocol) * 65536 + k.port;
+  return k.endPort === undefined ? code : `${code}-${k.endPort}`;
+}
+
 /** The port range a key covers, inclusive. */
 export function keyPortRange(k: MapKey): readonly [number, number] {
   if (k.protocol === Protocol.ANY) return [0, 65535];
@@ -112,10 +121,6 @@ function sameEntry(a: MapEntry, b: MapEntry): boolean {
   );
 }
 
-function pack(identity: number, protocol: number, port: number): number {
-  return identity * 0x1000000 + protocol * 0x10000 + port;
-}
-
 interface RangeEntry {
   readonly identity: number;
   readonly protocol: number;
@@ -124,17 +129,20 @@ interface RangeEntry {
   readonly entry: MapStateEntry;
 }
 
+/** One direction's entries: exact keys by identity then `protocol<<16 | port` (small integers), ranges apart. */
 class DirectionIndex {
-  readonly exact = new Map<number, MapStateEntry>();
-  readonly ranges: RangeEntry[] = [];
+  private readonly exact = new Map<number, Map<number, MapStateEntry>>();
+  private readonly ranges: RangeEntry[] = [];
 
   add(e: MapStateEntry): void {
     if (isRangeKey(e.key)) {
       const [lo, hi] = keyPortRange(e.key);
       this.ranges.push({ identity: e.key.identity, protocol: e.key.protocol, lo, hi, entry: e });
-    } else {
-      this.exact.set(pack(e.key.identity, e.key.protocol, e.key.port), e);
+      return;
     }
+    let byPort = this.exact.get(e.key.identity);
+    if (!byPort) this.exact.set(e.key.identity, (byPort = new Map()));
+    byPort.set((e.key.protocol << 16) | e.key.port, e);
   }
 
   /** Narrowest covering range wins; between equal widths a deny wins. */
@@ -152,21 +160,30 @@ class DirectionIndex {
     return best?.entry;
   }
 
-  private portLookup(identity: number, protocol: number, port: number): MapStateEntry | undefined {
-    const hit = this.exact.get(pack(identity, protocol, port));
+  private portLookup(
+    byPort: Map<number, MapStateEntry> | undefined,
+    identity: number,
+    code: number,
+    protocol: number,
+    port: number,
+  ): MapStateEntry | undefined {
+    const hit = byPort?.get(code);
     if (hit || this.ranges.length === 0) return hit;
     return this.range(identity, protocol, port);
   }
 
   lookup(identity: number, protocol: number, port: number): LookupResult | undefined {
-    let hit = this.portLookup(identity, protocol, port);
-    if (hit) return { ...hit, match: 'L3L4' };
-    hit = this.portLookup(0, protocol, port);
-    if (hit) return { ...hit, match: 'L4' };
-    hit = this.exact.get(pack(identity, 0, 0));
-    if (hit) return { ...hit, match: 'L3' };
-    hit = this.exact.get(pack(0, 0, 0));
-    if (hit) return { ...hit, match: 'all' };
+    const own = this.exact.get(identity);
+    const any = this.exact.get(0);
+    const code = (protocol << 16) | port;
+    let hit = this.portLookup(own, identity, code, protocol, port);
+    if (hit) return { key: hit.key, value: hit.value, match: 'L3L4' };
+    hit = this.portLookup(any, 0, code, protocol, port);
+    if (hit) return { key: hit.key, value: hit.value, match: 'L4' };
+    hit = own?.get(0);
+    if (hit) return { key: hit.key, value: hit.value, match: 'L3' };
+    hit = any?.get(0);
+    if (hit) return { key: hit.key, value: hit.value, match: 'all' };
     return undefined;
   }
 }
@@ -174,14 +191,14 @@ class DirectionIndex {
 /** An endpoint's final map state: immutable, sorted, with the datapath's look-up. */
 export class MapState {
   readonly entries: readonly MapStateEntry[];
-  private readonly byId = new Map<string, MapStateEntry>();
+  private readonly byId = new Map<number | string, MapStateEntry>();
   private readonly ingress = new DirectionIndex();
   private readonly egress = new DirectionIndex();
 
   constructor(entries: Iterable<MapStateEntry>) {
     this.entries = [...entries].sort((a, b) => compareMapKeys(a.key, b.key));
     for (const e of this.entries) {
-      this.byId.set(mapKeyId(e.key), e);
+      this.byId.set(mapKeyCode(e.key), e);
       (e.key.direction === 'ingress' ? this.ingress : this.egress).add(e);
     }
   }
@@ -191,7 +208,7 @@ export class MapState {
   }
 
   get(key: MapKey): MapEntry | undefined {
-    return this.byId.get(mapKeyId(key))?.value;
+    return this.byId.get(mapKeyCode(key))?.value;
   }
 
   /**
@@ -207,17 +224,17 @@ export class MapState {
     const upserts: MapStateEntry[] = [];
     const deletes: MapKey[] = [];
     for (const e of this.entries) {
-      const old = previous?.byId.get(mapKeyId(e.key));
+      const old = previous?.byId.get(mapKeyCode(e.key));
       if (!old || !sameEntry(old.value, e.value)) upserts.push(e);
     }
-    for (const old of previous?.entries ?? []) if (!this.byId.has(mapKeyId(old.key))) deletes.push(old.key);
+    for (const old of previous?.entries ?? []) if (!this.byId.has(mapKeyCode(old.key))) deletes.push(old.key);
     return { upserts, deletes };
   }
 
   equals(other: MapState): boolean {
     if (other.size !== this.size) return false;
     return this.entries.every((e) => {
-      const o = other.byId.get(mapKeyId(e.key));
+      const o = other.byId.get(mapKeyCode(e.key));
       return o !== undefined && sameEntry(o.value, e.value);
     });
   }

@@ -1,23 +1,39 @@
 import type { Identity } from './identity';
+import { LabelKey, LabelSource } from './labels';
 import type { EndpointSelector } from './selector';
 
 interface CachedSelector {
   readonly selector: EndpointSelector;
+  /** The namespace the selector is pinned to, if any: only that namespace's identities can match. */
+  readonly namespace: string | undefined;
   selections: number[];
   /** Identities whose resolved policy refers to this selector. */
   readonly users: Set<number>;
+}
+
+function namespaceOfSelector(selector: EndpointSelector): string | undefined {
+  return selector.requiredValue(LabelSource.k8s, LabelKey.podNamespace);
+}
+
+function namespaceOfIdentity(identity: Identity): string | undefined {
+  return identity.labels.get(LabelSource.k8s, LabelKey.podNamespace);
 }
 
 /**
  * Cilium's SelectorCache: every selector some policy uses, with the identities
  * it selects right now. Identities coming and going update the selections and
  * tell which selectors changed, so only the endpoints using them are recomputed.
+ * Identities are indexed by namespace, since most selectors are pinned to one.
  */
 export class SelectorCache {
   private readonly entries = new Map<string, CachedSelector>();
   private readonly changed = new Set<string>();
+  private readonly identities = new Map<number, Identity>();
+  private readonly byNamespace = new Map<string, Map<number, Identity>>();
 
-  constructor(private readonly identities: () => Iterable<Identity>) {}
+  constructor(initial: Iterable<Identity> = []) {
+    for (const identity of initial) this.index(identity);
+  }
 
   selections(id: string): readonly number[] {
     return this.entries.get(id)?.selections ?? [];
@@ -27,10 +43,14 @@ export class SelectorCache {
   addUser(selector: EndpointSelector, user: number): void {
     let entry = this.entries.get(selector.id);
     if (!entry) {
+      const namespace = namespaceOfSelector(selector);
+      const candidates =
+        namespace === undefined
+          ? this.identities.values()
+          : (this.byNamespace.get(namespace)?.values() ?? []);
       const selections: number[] = [];
-      for (const identity of this.identities())
-        if (selector.matches(identity.labels)) selections.push(identity.id);
-      entry = { selector, selections: selections.sort((a, b) => a - b), users: new Set() };
+      for (const identity of candidates) if (selector.matches(identity.labels)) selections.push(identity.id);
+      entry = { selector, namespace, selections: selections.sort((a, b) => a - b), users: new Set() };
       this.entries.set(selector.id, entry);
     }
     entry.users.add(user);
@@ -44,7 +64,10 @@ export class SelectorCache {
   }
 
   identityAdded(identity: Identity): void {
+    this.index(identity);
+    const namespace = namespaceOfIdentity(identity);
     for (const [id, entry] of this.entries) {
+      if (entry.namespace !== undefined && entry.namespace !== namespace) continue;
       if (!entry.selector.matches(identity.labels)) continue;
       entry.selections = [...entry.selections, identity.id].sort((a, b) => a - b);
       this.changed.add(id);
@@ -52,6 +75,11 @@ export class SelectorCache {
   }
 
   identityRemoved(identityId: number): void {
+    const identity = this.identities.get(identityId);
+    if (!identity) return;
+    this.identities.delete(identityId);
+    const namespace = namespaceOfIdentity(identity);
+    if (namespace !== undefined) this.byNamespace.get(namespace)?.delete(identityId);
     for (const [id, entry] of this.entries) {
       if (!entry.selections.includes(identityId)) continue;
       entry.selections = entry.selections.filter((s) => s !== identityId);
@@ -69,5 +97,14 @@ export class SelectorCache {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  private index(identity: Identity): void {
+    this.identities.set(identity.id, identity);
+    const namespace = namespaceOfIdentity(identity);
+    if (namespace === undefined) return;
+    let group = this.byNamespace.get(namespace);
+    if (!group) this.byNamespace.set(namespace, (group = new Map()));
+    group.set(identity.id, identity);
   }
 }

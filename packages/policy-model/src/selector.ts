@@ -148,6 +148,22 @@ export class EndpointSelector {
     return this.requirements.some((r) => r.source === source);
   }
 
+  /**
+   * The one value a key must have for the selector to match (an `In` with a
+   * single value, on the key from source `source` or `any`), for indexing.
+   */
+  requiredValue(source: string, key: string): string | undefined {
+    for (const r of this.requirements)
+      if (
+        r.key === key &&
+        (r.source === source || r.source === LabelSource.any) &&
+        r.operator === 'In' &&
+        r.values.length === 1
+      )
+        return r.values[0];
+    return undefined;
+  }
+
   /** The matchLabels value under this exact key, if any. */
   matchValue(source: string, key: string): string | undefined {
     return this.matchLabels.get(`${source}:${key}`)?.value;

@@ -5,7 +5,7 @@
 import type { PolicyConfig } from './config';
 import { ReservedIdentity } from './identity';
 import { LabelKey, LabelSource } from './labels';
-import { Protocol, type MapEntry, type MapState } from './map-state';
+import { Protocol, type MapEntry, type MapKey, type MapState } from './map-state';
 import { MapStateBuilder } from './map-state-builder';
 import type { DirectionPolicy, L4Filter, SelectorPolicy } from './resolve';
 import type { Direction } from './rule';
@@ -85,14 +85,13 @@ function addFilter(
       ...(!policy.deny && filter.parser !== undefined ? { redirect: filter.parser } : {}),
       derivedFrom: [...new Set(policy.derivedFrom)].sort(),
     };
-    const base = {
-      direction,
-      protocol: filter.protocol,
-      port,
-      ...(filter.endPort !== undefined ? { endPort: filter.endPort } : {}),
-    };
-    if (isWildcard) builder.insert({ ...base, identity: 0 }, entry);
-    else for (const identity of selections(id)) builder.insert({ ...base, identity }, entry);
+    const { protocol, endPort } = filter;
+    const key = (identity: number): MapKey =>
+      endPort === undefined
+        ? { identity, direction, protocol, port }
+        : { identity, direction, protocol, port, endPort };
+    if (isWildcard) builder.insert(key(0), entry);
+    else for (const identity of selections(id)) builder.insert(key(identity), entry);
   }
 }
 
