@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import * as grpcXds from '@grpc/grpc-js-xds';
-import type { KubeObject } from '@ciliary/core';
 import { waitFor } from '@ciliary/core/testing';
 import {
   buildServiceMeshSnapshots,
@@ -18,67 +17,14 @@ import {
 } from '../src';
 import { AdsServer } from '../src/server';
 import { startNamedBackend, type NamedBackend } from './support/grpc-backend';
+import { ALL_TO_B, ECHO_TARGET, echoMesh, SPLIT_90_10 } from './support/echo-mesh';
 
 // The real xDS client of gRPC for Node (@grpc/grpc-js-xds) resolves
 // xds:///echo.default.svc.cluster.local:7000 through our ADS server and calls
 // loopback backends chosen by GAMMA routes: by path, by header, by weight.
 
-const TARGET = 'xds:///echo.default.svc.cluster.local:7000';
-const ROUTE_NAME = 'echo.default.svc.cluster.local:7000';
-
-function service(name: string, port: number): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Service',
-    metadata: { name, namespace: 'default' },
-    spec: { ports: [{ name: 'grpc', port }] },
-  };
-}
-
-function slice(serviceName: string, port: number): KubeObject {
-  return {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: {
-      name: `${serviceName}-1`,
-      namespace: 'default',
-      labels: { 'kubernetes.io/service-name': serviceName },
-    },
-    addressType: 'IPv4',
-    ports: [{ name: 'grpc', port, protocol: 'TCP' }],
-    endpoints: [{ addresses: ['127.0.0.1'], conditions: { ready: true } }],
-  };
-}
-
-function httpRoute(defaultRule: unknown): KubeObject {
-  return {
-    apiVersion: 'gateway.networking.k8s.io/v1',
-    kind: 'HTTPRoute',
-    metadata: { name: 'echo', namespace: 'default' },
-    spec: {
-      parentRefs: [{ group: '', kind: 'Service', name: 'echo', port: 7000 }],
-      rules: [
-        {
-          matches: [{ path: { type: 'Exact', value: '/test.Echo/ToB' } }],
-          backendRefs: [{ name: 'echo-b', port: 7002 }],
-        },
-        {
-          matches: [{ headers: [{ name: 'x-route', value: 'a' }] }],
-          backendRefs: [{ name: 'echo-a', port: 7001 }],
-        },
-        defaultRule,
-      ],
-    },
-  };
-}
-
-const SPLIT_90_10 = {
-  backendRefs: [
-    { name: 'echo-a', port: 7001, weight: 90 },
-    { name: 'echo-b', port: 7002, weight: 10 },
-  ],
-};
-const ALL_TO_B = { backendRefs: [{ name: 'echo-b', port: 7002 }] };
+const TARGET = `xds:///${ECHO_TARGET}`;
+const ROUTE_NAME = ECHO_TARGET;
 
 let codec: EnvoyCodec;
 let backendA: NamedBackend;
@@ -91,9 +37,7 @@ let adminAddress: string;
 
 function publish(defaultRule: unknown): Snapshot {
   const result = buildServiceMeshSnapshots(codec, envoyResourceTypes(), {
-    services: [service('echo', 7000), service('echo-a', 7001), service('echo-b', 7002)],
-    endpointSlices: [slice('echo-a', backendA.port), slice('echo-b', backendB.port)],
-    routes: [httpRoute(defaultRule)],
+    ...echoMesh(defaultRule, { a: backendA.port, b: backendB.port }),
   });
   expect(result.issues).toEqual([]);
   cache.setSnapshots(snapshotCacheEntries(result));
