@@ -74,7 +74,7 @@ describe('ciliary sensor', () => {
         await waitFor(() => err.includes('loaded tracing policy watch-one-file'), { timeoutMs: 20_000 });
         spawnSync('/bin/cat', [watched]);
         spawnSync('/bin/sh', ['-c', 'exit 5']);
-        await waitFor(() => out.includes('exit    cli-node /bin/sh -c "exit 5" 5'));
+        await waitFor(() => out.includes('exit    cli-node /bin/sh -c "exit 5" 5'), { timeoutMs: 30_000 });
         expect(out).toContain(`🚀 process cli-node /bin/cat ${watched}\n`);
         expect(out).toContain(`📚 read    cli-node /bin/cat ${watched}\n`);
         expect(out).toContain(`💥 exit    cli-node /bin/cat ${watched} 0\n`);

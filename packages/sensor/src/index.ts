@@ -8,7 +8,7 @@ export {
   type EventListener,
 } from './sensor';
 export { KernelTime, systemBootClock, type BootClock } from './kernel/boot-clock';
-export { SensorBpfError } from './kernel/bpf-object';
+export type { LoadedObject, ObjectLoader } from './kernel/object-loader';
 export { nodeName } from './node-name';
 export { ProcessTracker, type ProcFacts, type ProcessTrackerOptions } from './process/process-tracker';
 export { scanProc, readProcEntry, parseStat, type ProcEntry } from './process/procfs';

@@ -1,11 +1,11 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { CiliaryError, errorMessage, silentLogger, type Clock, type Logger } from '@ciliary/core';
-import { RingBufferReader } from '@ciliary/datapath';
+import { RingBufferReader, loadBpfObject, type BpfObjectConfig } from '@ciliary/datapath';
 import { KernelBackend, type MapHandle } from '@ciliary/ebpf-maps';
 import { EventCache, ProcessCache, type GetEventsResponse } from '@ciliary/tetragon-events';
 import { KernelTime, systemBootClock, type BootClock } from './kernel/boot-clock';
-import { loadSensorObject, type LoadedObject, type ObjectLoader } from './kernel/bpf-object';
+import type { LoadedObject, ObjectLoader } from './kernel/object-loader';
 import { nodeName } from './node-name';
 import { execveMapKey, execveMapValue } from './process/execve-map';
 import { procFacts, scanProc } from './process/procfs';
@@ -138,11 +138,7 @@ export class Sensor {
   }
 
   /** Shared maps every sensor object pins at the same paths, and their sizes. */
-  configureShared(config: {
-    mapNames(): string[];
-    pinMap(n: string, p: string): void;
-    setMaxEntries(n: string, m: number): void;
-  }): void {
+  configureShared(config: BpfObjectConfig): void {
     const names = new Set(config.mapNames());
     for (const name of ['execve_map', 'events', 'lost_events'] as const) {
       if (!names.has(name)) continue;
@@ -152,7 +148,7 @@ export class Sensor {
   }
 
   get loader(): ObjectLoader {
-    return this.options.loader ?? loadSensorObject;
+    return this.options.loader ?? ((objectPath, configure) => loadBpfObject(objectPath, configure));
   }
 
   start(): void {

@@ -2,9 +2,9 @@ import { describe, expect } from '@jest/globals';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { loadBpfObject } from '@ciliary/datapath';
 import { kernelTest } from '@ciliary/testing';
 import { compileTracingPolicy, defaultObjectDir, encodeHookConfig } from '../src';
-import { loadSensorObject } from '../src/kernel/bpf-object';
 import { goldenFacts } from './golden/facts';
 import { sensorFeature, uniquePinDir } from './kernel';
 
@@ -26,7 +26,7 @@ describe('the kernel accepts every golden hook', () => {
       const pinDir = uniquePinDir('verifier');
       mkdirSync(pinDir, { recursive: true });
       try {
-        const object = loadSensorObject(path.join(defaultObjectDir(), 'generic.o'), (config) => {
+        const object = loadBpfObject(path.join(defaultObjectDir(), 'generic.o'), (config) => {
           for (const map of config.mapNames()) config.pinMap(map, path.join(pinDir, map));
           config.setReadOnlyData(encodeHookConfig({ ...hook.config, hookId: 1 }));
         });

@@ -9,7 +9,7 @@ import {
   type GetEventsResponse,
   type KprobeAction,
 } from '@ciliary/tetragon-events';
-import type { LoadedObject } from '../kernel/bpf-object';
+import type { LoadedObject } from '../kernel/object-loader';
 import type { Sensor } from '../sensor';
 import {
   ACTION_NAMES,
