@@ -56,7 +56,14 @@ export * from './maps/endpoint';
 export * from './maps/metrics';
 export * from './events/notify';
 export { dropReasonText, DropReason } from './events/drop-reasons';
-export { type MapBackend, type MapHandle, type OpenOptions, type RawEntry } from './backend/types';
+export {
+  type LookupBatchOptions,
+  type MapBackend,
+  type MapHandle,
+  type OpenOptions,
+  type PackedEntries,
+  type RawEntry,
+} from './backend/types';
 export { MemoryBackend, type MemoryBackendOptions } from './backend/memory';
 export { KernelBackend } from './backend/kernel';
 export {

@@ -1,6 +1,6 @@
 import type { ReconcileTarget } from '@ciliary/core';
 import type { MapBackend, MapHandle, OpenOptions } from './backend/types';
-import { Errno, KeyNotFoundError, mapErrorFor } from './errors';
+import { CodecError, Errno, KeyNotFoundError, mapErrorFor } from './errors';
 import {
   DEFAULT_PIN_ROOT,
   isPerCpu,
@@ -38,6 +38,20 @@ export function openPinnedLayout<K, V>(
   return { handle, definition: { ...definition, spec: { ...have, name: want.name } } };
 }
 
+/** A CodecError of one entry of a batch, its paths prefixed with the entry's index and part (`/3/key/dport`). */
+function entryCodecError(err: unknown, index: number, part: 'key' | 'value'): unknown {
+  if (!(err instanceof CodecError)) return err;
+  const prefix = `/${index}/${part}`;
+  const issues = err.issues.map((issue) => ({ ...issue, path: `${prefix}${issue.path}` }));
+  const only = issues.length === 1 ? issues[0] : undefined;
+  return new CodecError(
+    err.struct,
+    only?.path ?? prefix,
+    only?.message ?? issues.map((issue) => `${issue.path}: ${issue.message}`).join('; '),
+    { cause: err, issues },
+  );
+}
+
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -49,10 +63,26 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  * the raw handle. Per-CPU maps use {@link PerCpuTypedMap}.
  */
 export class TypedMap<K, V> {
+  /**
+   * Keys and values are encoded into these reused buffers: a fresh small typed
+   * array handed to the kernel costs V8 a backing-store allocation each time,
+   * several times the syscall itself. Handles copy what they are given.
+   */
+  private readonly keyScratch: Uint8Array;
+  private readonly valueScratch: Uint8Array;
+
   constructor(
     readonly handle: MapHandle,
     readonly definition: MapDefinition<K, V>,
-  ) {}
+  ) {
+    this.keyScratch = new Uint8Array(definition.key.size);
+    this.valueScratch = new Uint8Array(definition.value.size);
+  }
+
+  private encodeKey(key: K): Uint8Array {
+    this.definition.key.encodeInto(key, this.keyScratch, 0);
+    return this.keyScratch;
+  }
 
   /** Opens (creating or reusing the pinned map) through a backend. */
   static open<K, V>(
@@ -78,18 +108,20 @@ export class TypedMap<K, V> {
   }
 
   get(key: K): V | undefined {
-    const value = this.handle.lookup(this.definition.key.encode(key));
+    const value = this.handle.lookup(this.encodeKey(key));
     return value === undefined ? undefined : this.definition.value.decode(value);
   }
 
   set(key: K, value: V, flag: UpdateFlag = 'any'): void {
-    this.handle.update(this.definition.key.encode(key), this.definition.value.encode(value), flag);
+    const encodedKey = this.encodeKey(key);
+    this.definition.value.encodeInto(value, this.valueScratch, 0);
+    this.handle.update(encodedKey, this.valueScratch, flag);
   }
 
   /** Deletes the key; false when it was not there. */
   delete(key: K): boolean {
     try {
-      this.handle.delete(this.definition.key.encode(key));
+      this.handle.delete(this.encodeKey(key));
       return true;
     } catch (err) {
       if (err instanceof KeyNotFoundError) return false;
@@ -105,18 +137,42 @@ export class TypedMap<K, V> {
     ]);
   }
 
-  /** Writes many entries with one batch syscall. */
+  /**
+   * Writes many entries with one batch syscall, encoding them straight into
+   * the packed buffers the kernel reads. Throws a CodecError naming the entry
+   * (`/3/key/dport`) before anything is written when one does not encode.
+   */
   setMany(entries: ReadonlyArray<readonly [K, V]>): void {
-    this.handle.updateBatch(
-      entries.map(([k, v]) => [this.definition.key.encode(k), this.definition.value.encode(v)]),
-    );
+    const { key: keyCodec, value: valueCodec } = this.definition;
+    const keys = new Uint8Array(keyCodec.size * entries.length);
+    const values = new Uint8Array(valueCodec.size * entries.length);
+    let index = 0;
+    let part: 'key' | 'value' = 'key';
+    try {
+      for (; index < entries.length; index++) {
+        const [key, value] = entries[index] as readonly [K, V];
+        part = 'key';
+        keyCodec.encodeInto(key, keys, index * keyCodec.size);
+        part = 'value';
+        valueCodec.encodeInto(value, values, index * valueCodec.size);
+      }
+    } catch (err) {
+      throw entryCodecError(err, index, part);
+    }
+    this.handle.updateBatchPacked(keys, values, entries.length);
   }
 
-  /** Reads every entry with batch syscalls. */
+  /** Reads every entry with batch syscalls, decoding straight from the packed buffers. */
   getAll(): Array<[K, V]> {
-    return this.handle
-      .lookupBatch()
-      .map(([k, v]) => [this.definition.key.decode(k), this.definition.value.decode(v)]);
+    const { key: keyCodec, value: valueCodec } = this.definition;
+    const packed = this.handle.lookupBatchPacked();
+    const out = new Array<[K, V]>(packed.count);
+    for (let i = 0; i < packed.count; i++)
+      out[i] = [
+        keyCodec.decodeAt(packed.keys, i * keyCodec.size),
+        valueCodec.decodeAt(packed.values, i * valueCodec.size),
+      ];
+    return out;
   }
 
   close(): void {
@@ -127,6 +183,10 @@ export class TypedMap<K, V> {
 /** A per-CPU map: each key holds one value per possible CPU. */
 export class PerCpuTypedMap<K, V> {
   private readonly stride: number;
+  /** Reused encoding buffers, as in {@link TypedMap}. */
+  private readonly keyScratch: Uint8Array;
+  private readonly valuesScratch: Uint8Array;
+
   constructor(
     readonly handle: MapHandle,
     readonly definition: MapDefinition<K, V>,
@@ -134,6 +194,13 @@ export class PerCpuTypedMap<K, V> {
   ) {
     if (!isPerCpu(definition.spec.type)) throw new Error(`${definition.spec.name} is not a per-CPU map`);
     this.stride = perCpuValueStride(definition.spec.valueSize);
+    this.keyScratch = new Uint8Array(definition.key.size);
+    this.valuesScratch = new Uint8Array(this.stride * possibleCpus);
+  }
+
+  private encodeKey(key: K): Uint8Array {
+    this.definition.key.encodeInto(key, this.keyScratch, 0);
+    return this.keyScratch;
   }
 
   static open<K, V>(
@@ -161,7 +228,7 @@ export class PerCpuTypedMap<K, V> {
   }
 
   get(key: K): V[] | undefined {
-    const value = this.handle.lookup(this.definition.key.encode(key));
+    const value = this.handle.lookup(this.encodeKey(key));
     return value === undefined ? undefined : this.decodeAll(value);
   }
 
@@ -171,9 +238,11 @@ export class PerCpuTypedMap<K, V> {
       throw new Error(
         `${this.handle.name}: ${values.length} per-CPU values given, the map holds ${this.possibleCpus}`,
       );
-    const buffer = new Uint8Array(this.stride * this.possibleCpus);
-    values.forEach((v, cpu) => this.definition.value.encodeInto(v, buffer, cpu * this.stride));
-    this.handle.update(this.definition.key.encode(key), buffer, flag);
+    const encodedKey = this.encodeKey(key);
+    // Clears the padding between CPUs' values, which encodeInto leaves alone.
+    this.valuesScratch.fill(0);
+    values.forEach((v, cpu) => this.definition.value.encodeInto(v, this.valuesScratch, cpu * this.stride));
+    this.handle.update(encodedKey, this.valuesScratch, flag);
   }
 
   entries(): Array<[K, V[]]> {

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { Reconciler, silentLogger } from '@ciliary/core';
 import { FakeClock, kernelTest } from '@ciliary/testing';
 import {
+  CodecError,
   IpcacheMap,
   KernelBackend,
   LoadBalancerMaps,
@@ -14,11 +15,14 @@ import {
   egressPolicyMap,
   metricsMap,
   policyEntryEquals,
+  policyMap,
   reconcileBinding,
   sumMetrics,
   type EgressGwPolicyEntry,
   type EgressGwPolicyKey,
   type MapBackend,
+  type PolicyEntry,
+  type PolicyKey,
 } from '../src';
 import { bpfMaps, bpffsDir } from './support/kernel';
 
@@ -123,6 +127,42 @@ function typedSuite(label: string, backend: () => MapBackend, pinRoot: () => str
       expect(lb.revNat.get(7)).toBeUndefined();
       expect(lb.deleteService(frontend)).toBe(false);
       for (const m of [lb.services, lb.backends, lb.revNat]) m.close();
+    });
+
+    it('setMany/getAll: typed entries through one packed batch each way; a bad entry writes nothing', () => {
+      const map = TypedMap.open(backend(), policyMap(7, { maxEntries: 512 }), {
+        pinRoot: `${pinRoot()}/policy-batch`,
+      });
+      const entries = Array.from(
+        { length: 200 },
+        (_, i) =>
+          [
+            { sec_label: 256 + i, dport: 1000 + i, protocol: i % 2 ? 17 : 6, egress: i % 2 },
+            { proxy_port: i, deny: i % 3 === 0 ? 1 : 0, packets: BigInt(i), bytes: BigInt(i) << 40n },
+          ] as [PolicyKey, PolicyEntry],
+      );
+      map.setMany(entries);
+      const bySecLabel = (a: [PolicyKey, PolicyEntry], b: [PolicyKey, PolicyEntry]) =>
+        a[0].sec_label - b[0].sec_label;
+      expect(map.getAll().sort(bySecLabel)).toEqual(entries);
+      expect(map.get(entries[150]![0])).toEqual(entries[150]![1]);
+      const bad: Array<[PolicyKey, PolicyEntry]> = [
+        [{ sec_label: 1, dport: 80, protocol: 6, egress: 0 }, entries[0]![1]],
+        [{ sec_label: 2, dport: 70000, protocol: 6, egress: 0 }, entries[0]![1]],
+      ];
+      let caught: unknown;
+      try {
+        map.setMany(bad);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(CodecError);
+      expect((caught as CodecError).path).toBe('/1/key/dport');
+      expect((caught as CodecError).message).toMatch(/70000 is out of range/);
+      expect(map.get(bad[0]![0])).toBeUndefined();
+      map.setMany([]);
+      expect(map.getAll()).toHaveLength(200);
+      map.close();
     });
 
     it('metrics: per-CPU values, summed', () => {

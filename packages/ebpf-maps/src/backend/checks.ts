@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { Errno, mapErrorFor } from '../errors';
 import { isPerCpu, mapTypeName, perCpuValueStride, type MapSpec } from '../spec';
+import type { LookupBatchOptions, PackedEntries, RawEntry } from './types';
 
 /** The size of a value buffer for a map: per-CPU maps hold one padded value per possible CPU. */
 export function valueBufferSize(spec: MapSpec, possibleCpus: number): number {
@@ -22,6 +23,92 @@ export function checkSize(
       Errno.EINVAL,
       `${what} must be ${size} bytes, got ${bytes?.length ?? 'none'}`,
     );
+}
+
+/**
+ * Rejects a packed batch whose buffers do not hold exactly `count` elements of
+ * their size (the kernel would read `count` elements whatever the buffer's length).
+ */
+export function checkPacked(
+  name: string,
+  operation: string,
+  count: number,
+  buffers: ReadonlyArray<readonly [what: string, bytes: Uint8Array, elementSize: number]>,
+): void {
+  if (!Number.isSafeInteger(count) || count < 0)
+    throw mapErrorFor(name, operation, Errno.EINVAL, `count must be an integer >= 0, got ${String(count)}`);
+  for (const [what, bytes, elementSize] of buffers)
+    checkSize(name, operation, `${what} (${count} x ${elementSize} bytes)`, bytes, count * elementSize);
+}
+
+/** Entries asked for per BPF_MAP_LOOKUP_BATCH call unless the caller says otherwise. */
+export const DEFAULT_BATCH_SIZE = 4096;
+
+/** Checks a batch lookup's options; gives the batch size. */
+export function checkLookupBatchOptions(name: string, options: LookupBatchOptions): number {
+  const { batchSize = DEFAULT_BATCH_SIZE, into } = options;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1)
+    throw mapErrorFor(name, 'lookup batch', Errno.EINVAL, `batch size must be >= 1, got ${batchSize}`);
+  if (into !== undefined && !(into.keys instanceof Uint8Array && into.values instanceof Uint8Array))
+    throw mapErrorFor(name, 'lookup batch', Errno.EINVAL, '`into` must hold keys and values Uint8Arrays');
+  return batchSize;
+}
+
+/**
+ * Packs raw entries back to back, checking each key's and value's size, into
+ * `into` when they fit there.
+ */
+export function packEntries(
+  name: string,
+  operation: string,
+  entries: readonly RawEntry[],
+  keySize: number,
+  valueSize: number,
+  into?: { readonly keys: Uint8Array; readonly values: Uint8Array },
+): PackedEntries {
+  const fits =
+    into !== undefined &&
+    into.keys.length >= keySize * entries.length &&
+    into.values.length >= valueSize * entries.length;
+  const keys = fits
+    ? into.keys.subarray(0, keySize * entries.length)
+    : new Uint8Array(keySize * entries.length);
+  const values = fits
+    ? into.values.subarray(0, valueSize * entries.length)
+    : new Uint8Array(valueSize * entries.length);
+  entries.forEach(([key, value], i) => {
+    checkSize(name, operation, 'key', key, keySize);
+    checkSize(name, operation, 'value', value, valueSize);
+    keys.set(key, i * keySize);
+    values.set(value, i * valueSize);
+  });
+  return { keys, values, count: entries.length };
+}
+
+/** Packs keys back to back, checking each one's size. */
+export function packKeys(
+  name: string,
+  operation: string,
+  keys: readonly Uint8Array[],
+  keySize: number,
+): Uint8Array {
+  const packed = new Uint8Array(keySize * keys.length);
+  keys.forEach((key, i) => {
+    checkSize(name, operation, 'key', key, keySize);
+    packed.set(key, i * keySize);
+  });
+  return packed;
+}
+
+/** The entries of packed buffers as views into them (no copies). */
+export function unpackEntries(packed: PackedEntries, keySize: number, valueSize: number): RawEntry[] {
+  const out: RawEntry[] = new Array<RawEntry>(packed.count);
+  for (let i = 0; i < packed.count; i++)
+    out[i] = [
+      packed.keys.subarray(i * keySize, (i + 1) * keySize),
+      packed.values.subarray(i * valueSize, (i + 1) * valueSize),
+    ];
+  return out;
 }
 
 /** Differences between the spec asked for and a pinned map, as cilium/ebpf's ErrMapIncompatible reports them. */

@@ -10,9 +10,82 @@ import {
   type MapType,
   type UpdateFlag,
 } from '../spec';
-import { checkCompatible, checkSize, valueBufferSize } from './checks';
+import {
+  checkLookupBatchOptions,
+  checkCompatible,
+  DEFAULT_BATCH_SIZE,
+  checkPacked,
+  checkSize,
+  packEntries,
+  packKeys,
+  unpackEntries,
+  valueBufferSize,
+} from './checks';
 import { loadLibbpf, type BatchOpts } from './libbpf';
-import type { MapBackend, MapHandle, OpenOptions, RawEntry } from './types';
+import type {
+  LookupBatchOptions,
+  MapBackend,
+  MapHandle,
+  OpenOptions,
+  PackedEntries,
+  RawEntry,
+} from './types';
+
+/** Growable key and value buffers that batch lookups read into, entry after entry. */
+class BatchBuffers {
+  count = 0;
+  private readonly capacity: number;
+
+  constructor(
+    private readonly keySize: number,
+    private readonly valueSize: number,
+    private readonly keys: Uint8Array,
+    private readonly values: Uint8Array,
+  ) {
+    this.capacity = Math.min(Math.floor(keys.length / keySize), Math.floor(values.length / valueSize));
+  }
+
+  static allocate(keySize: number, valueSize: number, capacity: number): BatchBuffers {
+    return new BatchBuffers(
+      keySize,
+      valueSize,
+      Buffer.allocUnsafe(keySize * capacity),
+      Buffer.allocUnsafe(valueSize * capacity),
+    );
+  }
+
+  /** These buffers, or larger ones holding the entries read so far, with room for `more` entries. */
+  withRoomFor(more: number): BatchBuffers {
+    if (this.room() >= more) return this;
+    const capacity = Math.max(this.capacity * 2, this.count + more);
+    const grown = BatchBuffers.allocate(this.keySize, this.valueSize, capacity);
+    grown.keys.set(this.keys.subarray(0, this.count * this.keySize));
+    grown.values.set(this.values.subarray(0, this.count * this.valueSize));
+    grown.count = this.count;
+    return grown;
+  }
+
+  /** How many more entries fit. */
+  room(): number {
+    return this.capacity - this.count;
+  }
+
+  keysFrom(entry: number): Uint8Array {
+    return this.keys.subarray(entry * this.keySize);
+  }
+
+  valuesFrom(entry: number): Uint8Array {
+    return this.values.subarray(entry * this.valueSize);
+  }
+
+  result(): PackedEntries {
+    return {
+      keys: this.keys.subarray(0, this.count * this.keySize),
+      values: this.values.subarray(0, this.count * this.valueSize),
+      count: this.count,
+    };
+  }
+}
 
 type BoundLibbpf = ReturnType<typeof loadLibbpf>;
 
@@ -33,6 +106,8 @@ class KernelHandle implements MapHandle {
   private open = true;
   readonly valueBufferSize: number;
   private readonly batchOpts: BatchOpts;
+  /** The in/out element count of batch calls (libbpf writes back how many it processed). */
+  private readonly counter = [0];
 
   constructor(
     private readonly backend: KernelBackend,
@@ -109,66 +184,87 @@ class KernelHandle implements MapHandle {
     }
   }
 
-  lookupBatch(batchSize = 4096): RawEntry[] {
+  lookupBatch(batchSize = DEFAULT_BATCH_SIZE): RawEntry[] {
+    return unpackEntries(this.lookupBatchPacked({ batchSize }), this.spec.keySize, this.valueBufferSize);
+  }
+
+  lookupBatchPacked(options: LookupBatchOptions = {}): PackedEntries {
     this.checkOpen('lookup batch');
+    const batchSize = checkLookupBatchOptions(this.name, options);
     const keySize = this.spec.keySize;
     const valueSize = this.valueBufferSize;
-    // The batch token is opaque; hash maps use a bucket index, arrays a key.
+    // The batch token is opaque: hash maps use a bucket index, arrays and tries a key.
     const tokenSize = Math.max(keySize, 8);
+    let tokens = [Buffer.alloc(tokenSize), Buffer.alloc(tokenSize)] as const;
     let inBatch: Buffer | null = null;
-    const out: RawEntry[] = [];
+    let chunk = batchSize;
+    let packed =
+      options.into === undefined
+        ? BatchBuffers.allocate(keySize, valueSize, chunk)
+        : new BatchBuffers(keySize, valueSize, options.into.keys, options.into.values);
     for (;;) {
-      // Fresh buffers per call, so the entries can be views into them rather than copies.
-      const keys = Buffer.allocUnsafe(keySize * batchSize);
-      const values = Buffer.allocUnsafe(valueSize * batchSize);
-      const outBatch = Buffer.alloc(tokenSize);
-      const count = [batchSize];
-      const result = this.lib.lookupBatch(this.fd, inBatch, outBatch, keys, values, count, this.batchOpts);
+      if (packed.room() === 0) packed = packed.withRoomFor(chunk);
+      // Like a C loop over fixed buffers, ask for what still fits before growing them.
+      const asked = Math.min(chunk, packed.room());
+      const outBatch = tokens[0];
+      this.counter[0] = asked;
+      const result = this.lib.lookupBatch(
+        this.fd,
+        inBatch,
+        outBatch,
+        packed.keysFrom(packed.count),
+        packed.valuesFrom(packed.count),
+        this.counter,
+        this.batchOpts,
+      );
+      const got = this.counter[0] ?? 0;
+      // ENOSPC with nothing read: the next hash bucket holds more entries than asked for.
+      if (result === -Errno.ENOSPC && got === 0 && (asked < chunk || chunk < this.spec.maxEntries)) {
+        if (asked === chunk) chunk = Math.min(chunk * 2, this.spec.maxEntries);
+        packed = packed.withRoomFor(chunk);
+        continue;
+      }
       if (result < 0 && result !== -Errno.ENOENT) this.fail('lookup batch', result);
-      const got = count[0] ?? 0;
-      for (let i = 0; i < got; i++)
-        out.push([
-          keys.subarray(i * keySize, (i + 1) * keySize),
-          values.subarray(i * valueSize, (i + 1) * valueSize),
-        ]);
-      if (result === -Errno.ENOENT) return out;
+      packed.count += got;
+      if (result === -Errno.ENOENT) return packed.result();
       inBatch = outBatch;
+      tokens = [tokens[1], tokens[0]];
     }
   }
 
   updateBatch(entries: readonly RawEntry[]): void {
     this.checkOpen('update batch');
-    if (entries.length === 0) return;
-    const keys = Buffer.allocUnsafe(this.spec.keySize * entries.length);
-    const values = Buffer.allocUnsafe(this.valueBufferSize * entries.length);
-    entries.forEach(([key, value], i) => {
-      checkSize(this.name, 'update batch', 'key', key, this.spec.keySize);
-      checkSize(this.name, 'update batch', 'value', value, this.valueBufferSize);
-      keys.set(key, i * this.spec.keySize);
-      values.set(value, i * this.valueBufferSize);
-    });
-    const count = [entries.length];
-    const result = this.lib.updateBatch(this.fd, keys, values, count, this.batchOpts);
+    const packed = packEntries(this.name, 'update batch', entries, this.spec.keySize, this.valueBufferSize);
+    this.updateBatchPacked(packed.keys, packed.values, packed.count);
+  }
+
+  updateBatchPacked(keys: Uint8Array, values: Uint8Array, count: number): void {
+    this.checkOpen('update batch');
+    checkPacked(this.name, 'update batch', count, [
+      ['keys', keys, this.spec.keySize],
+      ['values', values, this.valueBufferSize],
+    ]);
+    if (count === 0) return;
+    this.counter[0] = count;
+    const result = this.lib.updateBatch(this.fd, keys, values, this.counter, this.batchOpts);
     if (result < 0)
-      this.fail('update batch', result, `failed after ${count[0] ?? 0} of ${entries.length} entries written`);
+      this.fail('update batch', result, `failed after ${this.counter[0] ?? 0} of ${count} entries written`);
   }
 
   deleteBatch(keysToDelete: readonly Uint8Array[]): void {
     this.checkOpen('delete batch');
-    if (keysToDelete.length === 0) return;
-    const keys = Buffer.allocUnsafe(this.spec.keySize * keysToDelete.length);
-    keysToDelete.forEach((key, i) => {
-      checkSize(this.name, 'delete batch', 'key', key, this.spec.keySize);
-      keys.set(key, i * this.spec.keySize);
-    });
-    const count = [keysToDelete.length];
-    const result = this.lib.deleteBatch(this.fd, keys, count, this.batchOpts);
+    const keys = packKeys(this.name, 'delete batch', keysToDelete, this.spec.keySize);
+    this.deleteBatchPacked(keys, keysToDelete.length);
+  }
+
+  deleteBatchPacked(keys: Uint8Array, count: number): void {
+    this.checkOpen('delete batch');
+    checkPacked(this.name, 'delete batch', count, [['keys', keys, this.spec.keySize]]);
+    if (count === 0) return;
+    this.counter[0] = count;
+    const result = this.lib.deleteBatch(this.fd, keys, this.counter, this.batchOpts);
     if (result < 0)
-      this.fail(
-        'delete batch',
-        result,
-        `failed after ${count[0] ?? 0} of ${keysToDelete.length} keys deleted`,
-      );
+      this.fail('delete batch', result, `failed after ${this.counter[0] ?? 0} of ${count} keys deleted`);
   }
 
   setInner(key: Uint8Array, inner: MapHandle, flag: UpdateFlag = 'any'): void {

@@ -1,8 +1,26 @@
 import { basename } from 'node:path';
-import { Errno, mapErrorFor } from '../errors';
+import { Errno, MapError, mapErrorFor } from '../errors';
 import { isMapOfMaps, MapType, type MapSpec, type UpdateFlag } from '../spec';
-import { checkCompatible, checkSize, hex, valueBufferSize } from './checks';
-import type { MapBackend, MapHandle, OpenOptions, RawEntry } from './types';
+import {
+  checkLookupBatchOptions,
+  checkCompatible,
+  checkPacked,
+  DEFAULT_BATCH_SIZE,
+  checkSize,
+  hex,
+  packEntries,
+  packKeys,
+  unpackEntries,
+  valueBufferSize,
+} from './checks';
+import type {
+  LookupBatchOptions,
+  MapBackend,
+  MapHandle,
+  OpenOptions,
+  PackedEntries,
+  RawEntry,
+} from './types';
 import { DEFAULT_PIN_ROOT, pinPath } from '../spec';
 
 interface Stored {
@@ -225,25 +243,66 @@ class MemoryHandle implements MapHandle {
     if (this.closed) this.fail(operation, Errno.EBADF, 'handle is closed');
   }
 
-  lookupBatch(): RawEntry[] {
+  lookupBatch(batchSize = DEFAULT_BATCH_SIZE): RawEntry[] {
+    return unpackEntries(this.lookupBatchPacked({ batchSize }), this.spec.keySize, this.valueBufferSize);
+  }
+
+  lookupBatchPacked(options: LookupBatchOptions = {}): PackedEntries {
     this.checkBatch('lookup batch');
-    return [...this.entries()];
+    checkLookupBatchOptions(this.name, options);
+    const all = [...this.entries()];
+    return packEntries(this.name, 'lookup batch', all, this.spec.keySize, this.valueBufferSize, options.into);
   }
 
   updateBatch(entries: readonly RawEntry[]): void {
     this.checkBatch('update batch');
+    const packed = packEntries(this.name, 'update batch', entries, this.spec.keySize, this.valueBufferSize);
+    this.updateBatchPacked(packed.keys, packed.values, packed.count);
+  }
+
+  updateBatchPacked(keys: Uint8Array, values: Uint8Array, count: number): void {
+    this.checkBatch('update batch');
+    const keySize = this.spec.keySize;
+    const valueSize = this.valueBufferSize;
+    checkPacked(this.name, 'update batch', count, [
+      ['keys', keys, keySize],
+      ['values', values, valueSize],
+    ]);
     if (isMapOfMaps(this.spec.type))
       this.fail('update batch', Errno.EINVAL, 'values of a map of maps are set with setInner');
-    for (const [key, value] of entries) {
-      this.check('update batch', key, value);
-      this.put('update batch', key, value.slice(), 'any');
+    for (let i = 0; i < count; i++) {
+      const key = keys.subarray(i * keySize, (i + 1) * keySize);
+      const value = values.slice(i * valueSize, (i + 1) * valueSize);
+      try {
+        this.put('update batch', key, value, 'any');
+      } catch (err) {
+        // Like the kernel: the entries before the failing one stay written.
+        if (err instanceof MapError)
+          this.fail('update batch', err.errno, `failed after ${i} of ${count} entries written`);
+        throw err;
+      }
     }
   }
 
   deleteBatch(keys: readonly Uint8Array[]): void {
     this.checkBatch('delete batch');
+    this.deleteBatchPacked(packKeys(this.name, 'delete batch', keys, this.spec.keySize), keys.length);
+  }
+
+  deleteBatchPacked(keys: Uint8Array, count: number): void {
+    this.checkBatch('delete batch');
+    const keySize = this.spec.keySize;
+    checkPacked(this.name, 'delete batch', count, [['keys', keys, keySize]]);
     if (isArray(this.spec.type)) this.fail('delete batch', Errno.ENOTSUPP);
-    for (const key of keys) this.delete(key);
+    for (let i = 0; i < count; i++) {
+      try {
+        this.delete(keys.subarray(i * keySize, (i + 1) * keySize));
+      } catch (err) {
+        if (err instanceof MapError)
+          this.fail('delete batch', err.errno, `failed after ${i} of ${count} keys deleted`);
+        throw err;
+      }
+    }
   }
 
   setInner(key: Uint8Array, inner: MapHandle, flag: UpdateFlag = 'any'): void {

@@ -4,6 +4,29 @@ import type { MapSpec, UpdateFlag } from '../spec';
 export type RawEntry = readonly [key: Uint8Array, value: Uint8Array];
 
 /**
+ * Entries packed back to back, the layout batch syscalls take and give: entry
+ * `i`'s key is at `i * keySize` of `keys` and its value at
+ * `i * valueBufferSize` of `values`.
+ */
+export interface PackedEntries {
+  readonly keys: Uint8Array;
+  readonly values: Uint8Array;
+  readonly count: number;
+}
+
+export interface LookupBatchOptions {
+  /** Entries asked for per syscall (default 4096); grown when one hash bucket holds more. */
+  readonly batchSize?: number;
+  /**
+   * Buffers to read into, reused across reads like a C loop's: the result's
+   * `keys` and `values` are views of them when every entry fits, and fresh
+   * larger buffers holding everything when not. Fresh memory on every read
+   * costs page faults that reuse avoids.
+   */
+  readonly into?: { readonly keys: Uint8Array; readonly values: Uint8Array };
+}
+
+/**
  * An open map: a live handle, raw bytes in and out. Per-CPU maps take and give
  * `possibleCpus` values back to back, each padded to 8 bytes (the kernel's
  * layout). Every failure is a typed {@link MapError} carrying errno and the map's name.
@@ -34,6 +57,20 @@ export interface MapHandle {
   updateBatch(entries: readonly RawEntry[]): void;
   /** Deletes the keys with BPF_MAP_DELETE_BATCH; every key must exist (arrays: {@link NotSupportedError}). */
   deleteBatch(keys: readonly Uint8Array[]): void;
+  /**
+   * Reads every entry with BPF_MAP_LOOKUP_BATCH into two packed buffers, no
+   * per-entry objects: the fast path for reading whole maps.
+   */
+  lookupBatchPacked(options?: LookupBatchOptions): PackedEntries;
+  /**
+   * Writes `count` entries from packed buffers (`count * keySize` key bytes,
+   * `count * valueBufferSize` value bytes) with BPF_MAP_UPDATE_BATCH, copying
+   * nothing: the fast path for bulk writes. On failure the error says how many
+   * entries were written (the first ones).
+   */
+  updateBatchPacked(keys: Uint8Array, values: Uint8Array, count: number): void;
+  /** Deletes `count` keys packed back to back with BPF_MAP_DELETE_BATCH; every key must exist. */
+  deleteBatchPacked(keys: Uint8Array, count: number): void;
   /** Map of maps: points `key` at `inner` (a map opened by the same backend from the inner template). */
   setInner(key: Uint8Array, inner: MapHandle, flag?: UpdateFlag): void;
   /** Map of maps: the inner map at `key`, opened, or undefined. */

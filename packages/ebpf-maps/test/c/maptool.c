@@ -183,12 +183,14 @@ static int bench(const char *path, int n, int rounds)
 			return 1;
 	}
 	batch_update_s = (seconds() - start) / rounds;
-	start = seconds();
-	{
+	/* One untimed pass first, so the timed reads of the whole map are warm like the other loops. */
+	for (int pass = 0; pass < 2; pass++) {
 		__u64 token = 0;
 		void *in = NULL;
 		__u32 total = 0;
 		int err;
+
+		start = seconds();
 		do {
 			count = n - total;
 			err = bpf_map_lookup_batch(fd, in, &token, keys + total, values + total, &count, NULL);
@@ -196,8 +198,8 @@ static int bench(const char *path, int n, int rounds)
 			in = &token;
 		} while (!err && total < (__u32)n);
 		batch = total;
+		batch_lookup_s = seconds() - start;
 	}
-	batch_lookup_s = seconds() - start;
 	printf("{\"updatesPerSecond\":%.0f,\"lookupsPerSecond\":%.0f,\"batchUpdatesPerSecond\":%.0f,\"batchLookupsPerSecond\":%.0f,\"batchRead\":%u}\n",
 	       n / update_s, n / lookup_s, n / batch_update_s, batch / batch_lookup_s, batch);
 	return 0;

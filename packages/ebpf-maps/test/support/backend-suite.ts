@@ -225,6 +225,120 @@ export function backendSuite(target: SuiteTarget): void {
       map.close();
     });
 
+    it('packed batch operations: one buffer of keys and one of values, no per-entry copies', () => {
+      const s = spec(MapType.Hash, 4, 8, 1000);
+      const map = target.backend().open(s);
+      const count = 300;
+      const keys = new Uint8Array(4 * count);
+      const values = new Uint8Array(8 * count);
+      for (let i = 0; i < count; i++) {
+        keys.set(u32(i), i * 4);
+        values.set(u64(i * 3), i * 8);
+      }
+      map.updateBatchPacked(keys, values, count);
+      expect(readU64(map.lookup(u32(299))!)).toBe(897);
+      // A batch of 1 is smaller than a bucket holding two keys: the read grows the batch instead of failing.
+      for (const batchSize of [1, 64, 4096]) {
+        const read = map.lookupBatchPacked({ batchSize });
+        expect(read.count).toBe(count);
+        expect(read.keys).toHaveLength(4 * count);
+        expect(read.values).toHaveLength(8 * count);
+        const pairs = Array.from({ length: read.count }, (_, i) => [
+          new DataView(read.keys.buffer, read.keys.byteOffset).getUint32(i * 4, true),
+          readU64(read.values, i * 8),
+        ]);
+        expect(pairs.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))).toEqual(
+          Array.from({ length: count }, (_, i) => [i, i * 3]),
+        );
+      }
+      // Reading into caller-owned buffers: views of them when everything fits, fresh buffers when not.
+      const into = { keys: new Uint8Array(4 * 400), values: new Uint8Array(8 * 400) };
+      const reused = map.lookupBatchPacked({ batchSize: 64, into });
+      expect(reused.count).toBe(count);
+      expect(reused.keys.buffer).toBe(into.keys.buffer);
+      expect(reused.values.buffer).toBe(into.values.buffer);
+      expect(reused.keys).toHaveLength(4 * count);
+      const small = { keys: new Uint8Array(4 * 10), values: new Uint8Array(8 * 10) };
+      const grown = map.lookupBatchPacked({ batchSize: 8, into: small });
+      expect(grown.count).toBe(count);
+      expect(grown.keys.buffer).not.toBe(small.keys.buffer);
+      expect(
+        Array.from({ length: count }, (_, i) => readU64(grown.values, i * 8)).sort((a, b) => a - b),
+      ).toEqual(Array.from({ length: count }, (_, i) => i * 3));
+      expectMapError(
+        () =>
+          map.lookupBatchPacked({ into: { keys: [] as unknown as Uint8Array, values: new Uint8Array(8) } }),
+        InvalidArgumentError,
+        22,
+        s.name,
+      );
+      // Deleting the first 100 keys: a view into the same packed buffer.
+      map.deleteBatchPacked(keys.subarray(0, 400), 100);
+      expect(map.lookupBatchPacked().count).toBe(200);
+      expect(map.lookup(u32(99))).toBeUndefined();
+      expectMapError(() => map.deleteBatchPacked(keys.subarray(0, 4), 1), KeyNotFoundError, 2, s.name);
+      // Buffers must hold exactly count elements: the kernel would read past a short one.
+      expectMapError(() => map.updateBatchPacked(keys, values, count + 1), InvalidArgumentError, 22, s.name);
+      expectMapError(
+        () => map.updateBatchPacked(keys.subarray(4), values.subarray(8), count),
+        InvalidArgumentError,
+        22,
+        s.name,
+      );
+      expectMapError(() => map.updateBatchPacked(keys, values, 1.5), InvalidArgumentError, 22, s.name);
+      expectMapError(() => map.deleteBatchPacked(keys, -1), InvalidArgumentError, 22, s.name);
+      expectMapError(() => map.lookupBatchPacked({ batchSize: 0 }), InvalidArgumentError, 22, s.name);
+      map.updateBatchPacked(new Uint8Array(0), new Uint8Array(0), 0);
+      expect(map.lookupBatchPacked().count).toBe(200);
+      map.close();
+      expectMapError(() => map.lookupBatchPacked(), MapError, 9, s.name);
+    });
+
+    it('packed batches: a full hash stops at the first entry that does not fit', () => {
+      const s = spec(MapType.Hash, 4, 8, 4);
+      const map = target.backend().open(s);
+      const keys = new Uint8Array(4 * 6);
+      for (let i = 0; i < 6; i++) keys.set(u32(i), i * 4);
+      expectMapError(() => map.updateBatchPacked(keys, new Uint8Array(8 * 6), 6), MapFullError, 7, s.name);
+      expect(map.lookupBatchPacked().count).toBe(4);
+      map.close();
+    });
+
+    it('packed batches on per-CPU, LPM and array maps', () => {
+      const backend = target.backend();
+      const cpus = backend.possibleCpus;
+      const perCpu = backend.open(spec(MapType.PerCpuHash, 4, 8, 16));
+      const values = new Uint8Array(8 * cpus * 2);
+      for (let cpu = 0; cpu < cpus; cpu++) {
+        values.set(u64(10 + cpu), cpu * 8);
+        values.set(u64(20 + cpu), (cpus + cpu) * 8);
+      }
+      const keys = new Uint8Array(8);
+      keys.set(u32(1), 0);
+      keys.set(u32(2), 4);
+      perCpu.updateBatchPacked(keys, values, 2);
+      const second = perCpu.lookup(u32(2))!;
+      for (let cpu = 0; cpu < cpus; cpu++) expect(readU64(second, cpu * 8)).toBe(20 + cpu);
+      const read = perCpu.lookupBatchPacked();
+      expect(read.values).toHaveLength(8 * cpus * 2);
+      perCpu.close();
+
+      const trie = backend.open(spec(MapType.LpmTrie, 8, 8, 8, MapFlags.NoPrealloc));
+      const prefixes = ['10.0.0.0/8', '10.1.0.0/16', '10.1.2.0/24'];
+      const lpmKeys = new Uint8Array(8 * prefixes.length);
+      prefixes.forEach((p, i) => lpmKeys.set(lpm(p), i * 8));
+      trie.updateBatchPacked(lpmKeys, new Uint8Array(8 * prefixes.length).fill(1), prefixes.length);
+      const trieRead = trie.lookupBatchPacked();
+      expect(trieRead.count).toBe(3);
+      expect(hex(trieRead.keys).match(/.{16}/g)!.sort()).toEqual(prefixes.map((p) => hex(lpm(p))).sort());
+      trie.close();
+
+      const array = backend.open(spec(MapType.Array, 4, 8, 5));
+      expect(array.lookupBatchPacked({ batchSize: 2 }).count).toBe(5);
+      expectMapError(() => array.deleteBatchPacked(u32(1), 1), NotSupportedError, 524, array.name);
+      array.close();
+    });
+
     it('hash of maps: inner maps from the template, read back by id', () => {
       const backend = target.backend();
       const inner: MapSpec = { ...spec(MapType.Array, 4, 16, 1), name: 'ciliary_inner' };
