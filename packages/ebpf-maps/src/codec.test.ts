@@ -18,6 +18,13 @@ import {
   lb4Key,
   lb4ReverseNat,
   lb4Service,
+  lb6AffinityKey,
+  lb6Backend,
+  lb6Key,
+  lb6ReverseNat,
+  lb6Service,
+  ipv6CtTuple,
+  ipv6NatEntry,
   metricsKey,
   policyEntry,
   policyKey,
@@ -109,6 +116,46 @@ describe('known byte strings (x86_64, as Cilium writes them)', () => {
     });
     expect(bytes.length).toBe(40);
     expect(hex(bytes.subarray(32))).toBe('c0a80101' + '8000' + '0000');
+  });
+
+  test('lb6_key, lb6_backend, lb6_reverse_nat: 16-byte addresses first, ports network order', () => {
+    const key = { address: '2001:db8::10', dport: 443, backend_slot: 2, proto: 0, scope: 1 };
+    expect(hex(lb6Key.encode(key))).toBe(
+      '20010db8' + '00'.repeat(11) + '10' + '01bb' + '0200' + '00' + '01' + '0000',
+    );
+    expect(lb6Key.decode(lb6Key.encode(key))).toEqual(key);
+    expect(hex(lb6Service.encode({ backend_id: 7, count: 2, rev_nat_index: 5, flags: 2, flags2: 0 }))).toBe(
+      '07000000' + '0200' + '0005' + '02' + '00' + '0000',
+    );
+    expect(hex(lb6Backend.encode({ address: 'fd00::5', port: 8080, proto: 6, flags: 1 }))).toBe(
+      'fd00' + '00'.repeat(13) + '05' + '1f90' + '06' + '01',
+    );
+    const revNat = lb6ReverseNat.encode({ address: '::1', port: 53 });
+    expect(revNat.length).toBe(18);
+    expect(hex(revNat)).toBe('00'.repeat(15) + '01' + '0035');
+  });
+
+  test('lb6_affinity_key: a 16-byte union of the client IPv6 and the netns cookie', () => {
+    const byIp = { client_ip: 'fd00::1', rev_nat_id: 1, netns_cookie: 0 };
+    expect(hex(lb6AffinityKey.encode(byIp))).toBe(
+      'fd00' + '00'.repeat(13) + '01' + '0001' + '00' + '00' + '00000000',
+    );
+    const byCookie = { client_cookie: 4096n, rev_nat_id: 1, netns_cookie: 1 };
+    expect(hex(lb6AffinityKey.encode(byCookie))).toBe(
+      '0010000000000000' + '00'.repeat(8) + '0001' + '01' + '00' + '00000000',
+    );
+  });
+
+  test('ipv6_ct_tuple (packed 38 bytes) and ipv6_nat_entry (56 bytes, address at 32)', () => {
+    const tuple = { daddr: 'fd00::2', saddr: 'fd00::1', dport: 80, sport: 40000, nexthdr: 6, flags: 1 };
+    const bytes = ipv6CtTuple.encode(tuple);
+    expect(bytes.length).toBe(38);
+    expect(hex(bytes)).toBe(
+      'fd00' + '00'.repeat(13) + '02' + 'fd00' + '00'.repeat(13) + '01' + '0050' + '9c40' + '06' + '01',
+    );
+    const nat = ipv6NatEntry.encode({ created: 1n, host_local: 0n, to_saddr: 'fd00::9', to_sport: 32768 });
+    expect(nat.length).toBe(56);
+    expect(hex(nat.subarray(32))).toBe('fd00' + '00'.repeat(13) + '09' + '8000' + '00'.repeat(6));
   });
 
   test('egress_gw_policy_key: 32 bits of source plus the destination prefix', () => {
@@ -254,7 +301,7 @@ const structCodecs: Array<StructCodec<unknown>> = (Object.values(all) as unknown
 
 describe('every struct codec (property tests)', () => {
   test('covers the structs the issue lists', () => {
-    expect(structCodecs.length).toBeGreaterThanOrEqual(26);
+    expect(structCodecs.length).toBeGreaterThanOrEqual(34);
   });
 
   test.each(structCodecs.map((c) => [c.name, c] as const))(

@@ -49,11 +49,13 @@ export {
 export * from './maps/policy';
 export * from './maps/ipcache';
 export * from './maps/lb';
+export * from './maps/lb6';
 export * from './maps/conntrack';
 export * from './maps/nat';
 export * from './maps/egress';
 export * from './maps/endpoint';
 export * from './maps/metrics';
+export * from './maps/programs';
 export * from './events/notify';
 export { dropReasonText, DropReason } from './events/drop-reasons';
 export {
@@ -84,6 +86,7 @@ export {
   type ServiceBackend,
   type ServiceSpec,
   type ServiceEntries,
+  type LoadBalancerMapsOptions,
 } from './ops/lb';
 export { murmur3x64128 } from './maglev/murmur3';
 export {

@@ -2,8 +2,20 @@ import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { kernelTest } from '@ciliary/testing';
 import {
+  callsMap,
   ct4AnyMap,
   ct4TcpMap,
+  ct6AnyMap,
+  ct6TcpMap,
+  eventsMap,
+  InvalidArgumentError,
+  lb6AffinityMap,
+  lb6BackendsMap,
+  lb6ReverseNatMap,
+  lb6ServicesMap,
+  lb6SourceRangeMap,
+  policyCallMap,
+  snat6Map,
   egressPolicyMap,
   ipcacheMap,
   KernelBackend,
@@ -45,6 +57,14 @@ const definitions: Array<MapDefinition<unknown, unknown>> = [
   ct4TcpMap(sized),
   ct4AnyMap(sized),
   snat4Map(sized),
+  lb6ServicesMap(sized),
+  lb6BackendsMap(sized),
+  lb6ReverseNatMap(sized),
+  lb6AffinityMap(sized),
+  lb6SourceRangeMap(sized),
+  ct6TcpMap(sized),
+  ct6AnyMap(sized),
+  snat6Map(sized),
   egressPolicyMap(sized),
   tunnelMap(sized),
   lxcMap(sized),
@@ -273,6 +293,69 @@ describe('interop with Cilium’s C layout', () => {
         mac: 'aa:bb:cc:dd:ee:ff',
         node_mac: '02:00:00:00:00:01',
       });
+      expect(
+        read(lb6ServicesMap(sized), {
+          address: '2001:db8::10',
+          dport: 443,
+          backend_slot: 1,
+          proto: 0,
+          scope: 0,
+        }),
+      ).toEqual({ backend_id: 9, count: 0, rev_nat_index: 8, flags: 0, flags2: 0 });
+      expect(read(lb6BackendsMap(sized), 9)).toEqual({ address: 'fd00::5', port: 8443, proto: 6, flags: 2 });
+      expect(read(lb6ReverseNatMap(sized), 8)).toEqual({ address: '2001:db8::10', port: 443 });
+      expect(read(lb6AffinityMap(sized), { client_ip: 'fd00::77', rev_nat_id: 8, netns_cookie: 0 })).toEqual({
+        last_used: 42n,
+        backend_id: 9,
+      });
+      expect(read(lb6SourceRangeMap(sized), { prefixlen: 96, rev_nat_id: 8, addr: '2001:db8:1::' })).toBe(1);
+      const tuple6 = { daddr: 'fd00::2', saddr: 'fd00::1', dport: 443, sport: 50000, nexthdr: 6, flags: 4 };
+      const ct6 = {
+        ...Object.fromEntries(
+          [
+            'rx_closing',
+            'tx_closing',
+            'nat46',
+            'lb_loopback',
+            'seen_non_syn',
+            'node_port',
+            'from_l7lb',
+            'ifindex',
+            'tx_flags_seen',
+            'rx_flags_seen',
+            'last_tx_report',
+            'last_rx_report',
+          ].map((name) => [name, 0]),
+        ),
+        rx_packets: 3n,
+        rx_bytes: 9n, // the backend_id member of the union
+        tx_packets: 0n,
+        tx_bytes: 0n,
+        lifetime: 60,
+        proxy_redirect: 1,
+        dsr: 1,
+        rev_nat_index: 8,
+        src_sec_id: 77,
+      };
+      expect(read(ct6TcpMap(sized), tuple6)).toEqual(ct6);
+      expect(read(ct6AnyMap(sized), { ...tuple6, nexthdr: 17 })).toEqual(ct6);
+      expect(read(snat6Map(sized), { ...tuple6, nexthdr: 17 })).toEqual({
+        created: 7n,
+        host_local: 0n,
+        to_saddr: 'fd00::5',
+        to_sport: 8443,
+      });
+      // Program arrays read back the IDs of the programs C put in them.
+      const tailCallId = (
+        JSON.parse(
+          execFileSync('bpftool', ['-j', 'prog', 'show', 'pinned', `${pins.path}/ciliary_tail_call`], {
+            encoding: 'utf8',
+          }),
+        ) as { id: number }
+      ).id;
+      expect(read(callsMap(42), 1)).toBe(tailCallId);
+      expect(read(callsMap(42), 2)).toBeUndefined();
+      expect(read(policyCallMap(), 42)).toBe(tailCallId);
       const metrics = PerCpuTypedMap.open(kernel, metricsMap(sized), { pinRoot: pins.path });
       expect(metrics.get({ reason: 133, dir: 2 })).toEqual(
         Array.from({ length: kernel.possibleCpus }, (_, cpu) => ({
@@ -281,6 +364,31 @@ describe('interop with Cilium’s C layout', () => {
         })),
       );
       metrics.close();
+    },
+  );
+
+  kernelTest(
+    'program arrays and the events map: the specs match the maps Cilium’s C declarations create',
+    bpfMaps,
+    () => {
+      // Opening a byName spec reuses the pinned map only when type, sizes, max entries and flags all match.
+      for (const definition of [policyCallMap(), callsMap(42), eventsMap(kernel.possibleCpus)]) {
+        const map = TypedMap.open(kernel, definition, { pinRoot: pins.path });
+        expect(map.handle.spec).toEqual(definition.spec);
+        map.close();
+      }
+      expect(() => TypedMap.open(kernel, eventsMap(kernel.possibleCpus + 1), { pinRoot: pins.path })).toThrow(
+        InvalidArgumentError,
+      );
+      expect(() =>
+        TypedMap.open(
+          kernel,
+          { ...callsMap(42), spec: { ...callsMap(42).spec, maxEntries: 32 } },
+          {
+            pinRoot: pins.path,
+          },
+        ),
+      ).toThrow(/incompatible: max entries 33, want 32/);
     },
   );
 });

@@ -129,6 +129,31 @@ function typedSuite(label: string, backend: () => MapBackend, pinRoot: () => str
       for (const m of [lb.services, lb.backends, lb.revNat]) m.close();
     });
 
+    it('load balancer, IPv6: the same operations on the cilium_lb6_* maps', () => {
+      const lb = LoadBalancerMaps.open(backend(), { pinRoot: `${pinRoot()}/lb6`, maxEntries: 64, family: 6 });
+      expect(lb.services.name).toBe('cilium_lb6_services_v2');
+      const frontend = { address: '2001:db8::10', port: 443 };
+      lb.upsertService({
+        frontend,
+        revNatIndex: 9,
+        backends: [
+          { id: 11, address: 'fd00::5', port: 8443, proto: 6 },
+          { id: 12, address: 'fd00::6', port: 8443, proto: 6, state: 1 },
+        ],
+      });
+      expect(
+        lb.services.get({ address: '2001:db8::10', dport: 443, backend_slot: 0, proto: 0, scope: 0 }),
+      ).toEqual({ backend_id: 0, count: 1, rev_nat_index: 9, flags: 0, flags2: 0 });
+      expect(lb.backends.get(12)).toEqual({ address: 'fd00::6', port: 8443, proto: 6, flags: 1 });
+      expect(lb.revNat.get(9)).toEqual({ address: '2001:db8::10', port: 443 });
+      expect(() =>
+        lb.upsertService({ frontend: { address: '10.0.0.1', port: 80 }, revNatIndex: 10, backends: [] }),
+      ).toThrow(CodecError);
+      expect(lb.deleteService(frontend)).toBe(true);
+      expect(lb.services.entries()).toHaveLength(0);
+      for (const m of [lb.services, lb.backends, lb.revNat]) m.close();
+    });
+
     it('setMany/getAll: typed entries through one packed batch each way; a bad entry writes nothing', () => {
       const map = TypedMap.open(backend(), policyMap(7, { maxEntries: 512 }), {
         pinRoot: `${pinRoot()}/policy-batch`,

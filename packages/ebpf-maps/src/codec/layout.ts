@@ -114,6 +114,8 @@ export const u64 = (name: string, offset: number, order: ByteOrder = 'host'): Fi
   type: { kind: 'u64', order },
 });
 export const ipv4 = (name: string, offset: number): Field => ({ name, offset, type: { kind: 'ipv4' } });
+/** A `union v6addr` holding an IPv6 address: 16 bytes in network order. */
+export const ipv6 = (name: string, offset: number): Field => ({ name, offset, type: { kind: 'ipv6' } });
 export const mac = (name: string, offset: number): Field => ({ name, offset, type: { kind: 'mac' } });
 export const pad = (name: string, offset: number, size: number): Field => ({
   name,

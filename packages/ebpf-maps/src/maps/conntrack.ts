@@ -1,5 +1,5 @@
 import { structCodec } from '../codec/codec';
-import { be16, bits, ipv4, padBits, u16, u32, u64, u8, withAliases } from '../codec/layout';
+import { be16, bits, ipv4, ipv6, padBits, u16, u32, u64, u8, withAliases } from '../codec/layout';
 import { MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
 
 /** `ipv4_ct_tuple.flags` (TUPLE_F_*). */
@@ -56,6 +56,32 @@ export const ipv4CtTuple = structCodec<Ipv4CtTuple>({
     be16('sport', 10),
     u8('nexthdr', 12),
     u8('flags', 13),
+  ],
+});
+
+/**
+ * `struct ipv6_ct_tuple` (packed, 38 bytes): the IPv6 form of {@link Ipv4CtTuple},
+ * with the same naming of addresses (reply direction) and ports (original direction).
+ */
+export interface Ipv6CtTuple {
+  readonly daddr: string;
+  readonly saddr: string;
+  readonly dport: number;
+  readonly sport: number;
+  readonly nexthdr: number;
+  readonly flags: number;
+}
+
+export const ipv6CtTuple = structCodec<Ipv6CtTuple>({
+  name: 'ipv6_ct_tuple',
+  size: 38,
+  fields: [
+    ipv6('daddr', 0),
+    ipv6('saddr', 16),
+    be16('dport', 32),
+    be16('sport', 34),
+    u8('nexthdr', 36),
+    u8('flags', 37),
   ],
 });
 
@@ -127,6 +153,41 @@ export function ct4AnyMap(options: MapOptions = {}): MapDefinition<Ipv4CtTuple, 
       options,
     ),
     key: ipv4CtTuple,
+    value: ctEntry,
+  };
+}
+
+export const CT_MAP_TCP6_NAME = 'cilium_ct6_global';
+export const CT_MAP_ANY6_NAME = 'cilium_ct_any6_global';
+
+/** `cilium_ct6_global`: IPv6 TCP connection tracking (LRU hash), the same `ct_entry` values as IPv4. */
+export function ct6TcpMap(options: MapOptions = {}): MapDefinition<Ipv6CtTuple, CtEntry> {
+  return {
+    spec: pinnedSpec(
+      CT_MAP_TCP6_NAME,
+      MapType.LruHash,
+      ipv6CtTuple,
+      ctEntry,
+      CT_MAP_TCP_DEFAULT_MAX,
+      options,
+    ),
+    key: ipv6CtTuple,
+    value: ctEntry,
+  };
+}
+
+/** `cilium_ct_any6_global`: IPv6 non-TCP connection tracking (LRU hash). */
+export function ct6AnyMap(options: MapOptions = {}): MapDefinition<Ipv6CtTuple, CtEntry> {
+  return {
+    spec: pinnedSpec(
+      CT_MAP_ANY6_NAME,
+      MapType.LruHash,
+      ipv6CtTuple,
+      ctEntry,
+      CT_MAP_ANY_DEFAULT_MAX,
+      options,
+    ),
+    key: ipv6CtTuple,
     value: ctEntry,
   };
 }

@@ -10,6 +10,7 @@ import {
   type Lb4ReverseNat,
   type Lb4Service,
 } from '../maps/lb';
+import { lb6BackendsMap, lb6ReverseNatMap, lb6ServicesMap } from '../maps/lb6';
 import type { MapOptions } from '../spec';
 import { TypedMap } from '../typed-map';
 
@@ -40,7 +41,7 @@ export interface ServiceSpec {
   readonly affinityTimeout?: number;
 }
 
-/** The entries of the three LB maps for one service: plain data, no I/O. */
+/** The entries of the three LB maps for one service (either family: the fields are the same): plain data, no I/O. */
 export interface ServiceEntries {
   readonly services: Array<[Lb4Key, Lb4Service]>;
   readonly backends: Array<[number, Lb4Backend]>;
@@ -83,7 +84,19 @@ export function serviceEntries(service: ServiceSpec): ServiceEntries {
   };
 }
 
-/** The IPv4 load-balancing maps, written in the order that never exposes a slot without its backend. */
+/** Options of {@link LoadBalancerMaps.open}. */
+export interface LoadBalancerMapsOptions extends MapOptions, OpenOptions {
+  /**
+   * 4 (default): `cilium_lb4_*`; 6: `cilium_lb6_*`, whose keys and values have
+   * the same fields with IPv6 addresses (an IPv4 address there is a CodecError).
+   */
+  readonly family?: 4 | 6;
+}
+
+/**
+ * The load-balancing maps of one address family, written in the order that
+ * never exposes a slot without its backend.
+ */
 export class LoadBalancerMaps {
   constructor(
     readonly services: TypedMap<Lb4Key, Lb4Service>,
@@ -91,7 +104,13 @@ export class LoadBalancerMaps {
     readonly revNat: TypedMap<number, Lb4ReverseNat>,
   ) {}
 
-  static open(backend: MapBackend, options: MapOptions & OpenOptions = {}): LoadBalancerMaps {
+  static open(backend: MapBackend, options: LoadBalancerMapsOptions = {}): LoadBalancerMaps {
+    if (options.family === 6)
+      return new LoadBalancerMaps(
+        TypedMap.open(backend, lb6ServicesMap(options), options),
+        TypedMap.open(backend, lb6BackendsMap(options), options),
+        TypedMap.open(backend, lb6ReverseNatMap(options), options),
+      );
     return new LoadBalancerMaps(
       TypedMap.open(backend, lb4ServicesMap(options), options),
       TypedMap.open(backend, lb4BackendsMap(options), options),

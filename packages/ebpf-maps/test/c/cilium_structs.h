@@ -1,5 +1,5 @@
 /* Cilium 1.12's map key and value structs (bpf/lib/common.h, maps.h, lb.h,
- * nat.h), written out from the layouts documented in the upstream sources, and
+ * nat.h), IPv4 and IPv6,, written out from the layouts documented in the upstream sources, and
  * the current policy map's LPM layout. The layout test compiles this with
  * clang and compares the BTF with the codecs' layout tables; the interop test
  * creates maps typed with it. */
@@ -117,9 +117,55 @@ struct lb4_reverse_nat {
 	__be16 port;
 } __packed;
 
+struct lb6_key {
+	union v6addr address;
+	__be16 dport;
+	__u16 backend_slot;
+	__u8 proto;
+	__u8 scope;
+	__u8 pad[2];
+};
+
+struct lb6_service {
+	union {
+		__u32 backend_id;
+		__u32 affinity_timeout;
+		__u32 l7_lb_proxy_port;
+	};
+	__u16 count;
+	__u16 rev_nat_index;
+	__u8 flags;
+	__u8 flags2;
+	__u8 pad[2];
+};
+
+struct lb6_backend {
+	union v6addr address;
+	__be16 port;
+	__u8 proto;
+	__u8 flags;
+};
+
+struct lb6_reverse_nat {
+	union v6addr address;
+	__be16 port;
+} __packed;
+
 struct lb4_affinity_key {
 	union {
 		__be32 client_ip;
+		__u64 client_cookie;
+	};
+	__u16 rev_nat_id;
+	__u8 netns_cookie:1,
+	     reserved:7;
+	__u8 pad1;
+	__u32 pad2;
+} __packed;
+
+struct lb6_affinity_key {
+	union {
+		union v6addr client_ip;
 		__u64 client_cookie;
 	};
 	__u16 rev_nat_id;
@@ -147,6 +193,22 @@ struct lb4_src_range_key {
 	__u16 pad;
 	__be32 addr;
 };
+
+struct lb6_src_range_key {
+	__u32 prefixlen;
+	__u16 rev_nat_id;
+	__u16 pad;
+	union v6addr addr;
+};
+
+struct ipv6_ct_tuple {
+	union v6addr daddr;
+	union v6addr saddr;
+	__be16 dport;
+	__be16 sport;
+	__u8 nexthdr;
+	__u8 flags;
+} __packed;
 
 struct ipv4_ct_tuple {
 	__be32 daddr;
@@ -201,6 +263,20 @@ struct ipv4_nat_entry {
 		};
 		struct {
 			__be32 to_daddr;
+			__be16 to_dport;
+		};
+	};
+};
+
+struct ipv6_nat_entry {
+	struct nat_entry common;
+	union {
+		struct {
+			union v6addr to_saddr;
+			__be16 to_sport;
+		};
+		struct {
+			union v6addr to_daddr;
 			__be16 to_dport;
 		};
 	};

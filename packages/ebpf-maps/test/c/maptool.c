@@ -20,6 +20,7 @@ static int load(const char *object, const char *dir)
 {
 	struct bpf_object *obj = bpf_object__open_file(object, NULL);
 	struct bpf_map *map;
+	struct bpf_program *prog;
 	char path[512];
 
 	if (!obj) {
@@ -36,7 +37,14 @@ static int load(const char *object, const char *dir)
 		fprintf(stderr, "load %s: %s\n", object, strerror(errno));
 		return 1;
 	}
-	/* Pins keep the maps alive after this process exits. */
+	bpf_object__for_each_program(prog, obj) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_program__name(prog));
+		if (bpf_program__pin(prog, path)) {
+			fprintf(stderr, "pin %s: %s\n", path, strerror(errno));
+			return 1;
+		}
+	}
+	/* Pins keep the maps and programs alive after this process exits. */
 	return 0;
 }
 
@@ -126,6 +134,59 @@ static int write_entries(const char *dir)
 	memcpy(&lxc.mac, mac, 8);
 	memcpy(&lxc.node_mac, node_mac, 8);
 	failed |= put(dir, "cilium_lxc", &lxc_key, &lxc);
+
+	struct lb6_key svc6_key = { .dport = htons(443), .backend_slot = 1 };
+	struct lb6_service svc6_value = { .backend_id = 9, .rev_nat_index = htons(8) };
+	inet_pton(AF_INET6, "2001:db8::10", &svc6_key.address);
+	failed |= put(dir, "cilium_lb6_services_v2", &svc6_key, &svc6_value);
+
+	__u32 backend6_id = 9;
+	struct lb6_backend backend6 = { .port = htons(8443), .proto = 6, .flags = 2 };
+	inet_pton(AF_INET6, "fd00::5", &backend6.address);
+	failed |= put(dir, "cilium_lb6_backends_v2", &backend6_id, &backend6);
+
+	__u16 rev_nat6_key = htons(8);
+	struct lb6_reverse_nat rev_nat6 = { .port = htons(443) };
+	inet_pton(AF_INET6, "2001:db8::10", &rev_nat6.address);
+	failed |= put(dir, "cilium_lb6_reverse_nat", &rev_nat6_key, &rev_nat6);
+
+	struct lb6_affinity_key aff6_key = { .rev_nat_id = htons(8), .netns_cookie = 0 };
+	struct lb_affinity_val aff6_value = { .last_used = 42, .backend_id = 9 };
+	inet_pton(AF_INET6, "fd00::77", &aff6_key.client_ip);
+	failed |= put(dir, "cilium_lb6_affinity", &aff6_key, &aff6_value);
+
+	struct lb6_src_range_key range6_key = { .prefixlen = 32 + 64, .rev_nat_id = htons(8) };
+	inet_pton(AF_INET6, "2001:db8:1::", &range6_key.addr);
+	failed |= put(dir, "cilium_lb6_source_range", &range6_key, &range_value);
+
+	struct ipv6_ct_tuple tuple6 = { .dport = htons(443), .sport = htons(50000), .nexthdr = 6, .flags = 4 };
+	inet_pton(AF_INET6, "fd00::2", &tuple6.daddr);
+	inet_pton(AF_INET6, "fd00::1", &tuple6.saddr);
+	struct ct_entry ct6 = { .rx_packets = 3, .backend_id = 9, .lifetime = 60, .proxy_redirect = 1, .dsr = 1, .rev_nat_index = htons(8), .src_sec_id = 77 };
+	failed |= put(dir, "cilium_ct6_global", &tuple6, &ct6);
+	tuple6.nexthdr = 17;
+	failed |= put(dir, "cilium_ct_any6_global", &tuple6, &ct6);
+
+	struct ipv6_nat_entry nat6 = { .common = { .created = 7 }, .to_dport = htons(8443) };
+	inet_pton(AF_INET6, "fd00::5", &nat6.to_daddr);
+	failed |= put(dir, "cilium_snat_v6_external", &tuple6, &nat6);
+
+	{
+		char path[512];
+		__u32 slot = 1;
+		int prog_fd;
+
+		snprintf(path, sizeof(path), "%s/ciliary_tail_call", dir);
+		prog_fd = bpf_obj_get(path);
+		if (prog_fd < 0) {
+			fprintf(stderr, "open %s: %s\n", path, strerror(-prog_fd));
+			failed = 1;
+		} else {
+			failed |= put(dir, "cilium_calls_00042", &slot, &prog_fd);
+			slot = 42;
+			failed |= put(dir, "cilium_call_policy", &slot, &prog_fd);
+		}
+	}
 
 	struct metrics_key metrics_key = { .reason = 133, .dir = 2 };
 	struct metrics_value *metrics = calloc(cpus, sizeof(*metrics));

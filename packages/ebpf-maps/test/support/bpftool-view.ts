@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { parseIPv4, parseIPv6, type Field, type ScalarType, type StructLayout } from '../../src';
 
 /**
@@ -57,6 +58,12 @@ export function expectedView(
       // Address unions print as `ip4` (the IPv4 view) or `addr` (inside `ip6`).
       const cName = name ?? field.aliases?.[0] ?? chosen.name;
       out.push([[cName], view]);
+    } else if (type.kind === 'ipv6') {
+      // A `union v6addr` member prints as an object: its u32 view under "" and its bytes under `addr`.
+      out.push([
+        [field.name, ...(field.aliases ?? [])],
+        expect.objectContaining({ addr: scalarView(type, value[field.name]).view }),
+      ]);
     } else out.push([[field.name, ...(field.aliases ?? [])], scalarView(type, value[field.name]).view]);
   }
   return out;

@@ -1,9 +1,18 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 const cDir = path.resolve(__dirname, '../c');
+
+/** The possible CPUs as the kernel lists them (`0-1`, `0,2-3`): what Cilium's loader passes as `__NR_CPUS__`. */
+export function possibleCpus(): number {
+  const ranges = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim().split(',');
+  return ranges.reduce((sum, range) => {
+    const [first = '0', last = first] = range.split('-');
+    return sum + Number(last) - Number(first) + 1;
+  }, 0);
+}
 
 /** Compiles test/c/layouts.bpf.c (Cilium's structs as BPF maps with BTF) and returns the object's path. */
 export function compileLayoutsObject(): string {
@@ -15,6 +24,7 @@ export function compileLayoutsObject(): string {
     'bpf',
     `-I${cDir}`,
     '-I/usr/include/x86_64-linux-gnu',
+    `-D__NR_CPUS__=${possibleCpus()}`,
     '-c',
     path.join(cDir, 'layouts.bpf.c'),
     '-o',
