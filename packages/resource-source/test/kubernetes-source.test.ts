@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +16,13 @@ describe('KubernetesSource through @kubernetes/client-node against an API server
   let dir: string;
   let server: FakeKubeApiServer;
   let source: KubernetesSource | undefined;
+
+  // The client is ESM; jest transforms all of it on first load, which on a cold cache and a
+  // busy 2-core machine takes far longer than any test. Load it once, up front, with room.
+  beforeAll(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@kubernetes/client-node');
+  }, 180_000);
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'ciliary-kube-'));
