@@ -198,4 +198,41 @@ describe('policy engine: incremental updates', () => {
     expect(engine.endpoint('a/web')?.identity.id).toBe(3 << 16);
     expect(engine.endpoint('a/web')?.identity.labels.get('k8s', 'io.cilium.k8s.policy.cluster')).toBe('east');
   });
+
+  test("enforcement modes: 'always' enforces without rules, 'never' ignores them", () => {
+    const objects = [
+      ns('a'),
+      pod('a', 'web', { app: 'web' }, '10.0.0.1'),
+      pod('a', 'client', { app: 'client' }, '10.0.0.2'),
+      WEB_FROM_CLIENT,
+    ];
+    const entries = (mode: 'always' | 'never' | 'default', key: string): string[] => {
+      const engine = new PolicyEngine({ validator, config: { enforcementMode: mode } });
+      for (const o of objects) engine.upsert(o);
+      engine.flush();
+      return (engine.endpoint(key)?.mapState?.entries ?? []).map(
+        (e) => `${e.key.direction[0]}${e.key.identity}:${formatKeyPort(e.key)}`,
+      );
+    };
+    expect(entries('default', 'a/client')).toEqual(['i0:ANY', 'i1:ANY', 'e0:ANY']);
+    expect(entries('always', 'a/client')).toEqual(['i1:ANY']);
+    expect(entries('always', 'a/web')).toEqual(['i1:ANY', 'i257:80/TCP']);
+    expect(entries('never', 'a/web')).toEqual(['i0:ANY', 'i1:ANY', 'e0:ANY']);
+  });
+
+  test('without the remote-node identity, remote nodes count as the host', () => {
+    const engine = new PolicyEngine({ validator, config: { enableRemoteNodeIdentity: false } });
+    for (const o of [
+      ns('a'),
+      pod('a', 'web', { app: 'web' }, '10.0.0.1'),
+      cnp('a', 'from-host', { endpointSelector: {}, egress: [{ toEntities: ['host'] }] }),
+    ])
+      engine.upsert(o);
+    engine.flush();
+    expect(
+      engine
+        .endpoint('a/web')
+        ?.mapState?.entries.map((e) => `${e.key.direction[0]}${e.key.identity}:${formatKeyPort(e.key)}`),
+    ).toEqual(['i0:ANY', 'i1:ANY', 'i6:ANY', 'e1:ANY', 'e6:ANY', 'e7:ANY']); // kube-apiserver (7) carries reserved:remote-node too
+  });
 });
