@@ -118,6 +118,58 @@ describe('ciliary xds and gateway commands', () => {
     await rm(file);
   });
 
+  test('dump shows a sidecar its own listeners and a namespace its GAMMA consumer routes', async () => {
+    const file = path.join(dir, 'mesh.yaml');
+    await writeFile(
+      file,
+      [
+        'apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {clusterIP: 10.96.0.5, selector: {app: api}, ports: [{name: http, port: 80, targetPort: 8080}]}',
+        'apiVersion: v1\nkind: Service\nmetadata: {name: api-v2, namespace: shop}\nspec: {clusterIP: 10.96.0.6, ports: [{name: http, port: 80}]}',
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: api-1, namespace: shop, labels: {app: api}}\nspec: {containers: [{name: api}]}',
+        'apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: api-for-qa, namespace: qa}\nspec:\n  parentRefs: [{group: "", kind: Service, name: api, namespace: shop, port: 80}]\n  rules: [{backendRefs: [{name: api-v2, namespace: shop, port: 80}]}]',
+        'apiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\nmetadata: {name: qa, namespace: shop}\nspec:\n  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: qa}]\n  to: [{group: "", kind: Service}]',
+      ].join('\n---\n'),
+    );
+    type Dump = {
+      snapshot: string;
+      resources: Record<string, { resources: Array<Record<string, unknown>> }>;
+    };
+    const dump = (...args: string[]): Dump => {
+      const result = run('xds', 'dump', '-f', file, '-o', 'json', ...args);
+      expect([result.code, result.stderr]).toEqual([0, '']);
+      return JSON.parse(result.stdout) as Dump;
+    };
+    const sidecar = dump('--node', 'sidecar~10.0.0.7~api-1.shop~shop.svc.cluster.local');
+    expect(sidecar.snapshot).toBe('sidecar/shop/api-1');
+    expect(sidecar.resources[TypeUrls.listener]?.resources.map((l) => l['name'])).toEqual([
+      'inbound',
+      'outbound',
+    ]);
+    const routeTo = (d: Dump): string =>
+      JSON.stringify(
+        d.resources[TypeUrls.routeConfiguration]?.resources.find((r) =>
+          String(r['name']).startsWith('api.shop'),
+        ),
+      );
+    const qa = dump('--proxyless', '--namespace', 'qa');
+    expect(qa.snapshot).toBe('proxyless/qa');
+    expect(routeTo(qa)).toContain('"cluster":"shop/api-v2:80"');
+    expect(routeTo(dump('--proxyless', '--namespace', 'shop'))).toContain('"cluster":"shop/api:80"');
+    const unknown = run(
+      'xds',
+      'dump',
+      '-f',
+      file,
+      '--node',
+      'sidecar~10.0.0.8~gone.shop~shop.svc.cluster.local',
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      'no snapshot for node sidecar~10.0.0.8~gone.shop~shop.svc.cluster.local',
+    );
+    await rm(file);
+  });
+
   test('SIGTERM stops the server', async () => {
     const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
     server.kill('SIGTERM');

@@ -11,9 +11,28 @@ export {
   type NodeKeyFunction,
   NodeSnapshotCache,
   proxylessAwareNodeKey,
+  isGrpcLibrary,
   DEFAULT_NODE_KEY,
   PROXYLESS_NODE_KEY,
 } from './snapshot/cache';
+export {
+  type Workload,
+  workloadOfNode,
+  meshNodeKey,
+  sidecarNodeKey,
+  proxylessNamespaceKey,
+} from './snapshot/node-keys';
+export { type MeshPod, type ContainerPort, readMeshPods } from './sidecar/pods';
+export {
+  type SidecarPorts,
+  DEFAULT_SIDECAR_PORTS,
+  INBOUND_LISTENER,
+  OUTBOUND_LISTENER,
+  PASSTHROUGH_CLUSTER,
+  inboundClusterName,
+  outboundRouteName,
+} from './sidecar/sidecar-resources';
+export { buildSidecarSnapshots, type SidecarSnapshots } from './sidecar/sidecar-snapshots';
 export {
   type EnvoyConfig,
   type ServiceListener,
@@ -60,5 +79,7 @@ export {
   type ServiceMeshOptions,
   type ServiceMeshTranslation,
   type ServiceMeshSnapshots,
+  type SidecarTranslation,
 } from './mesh';
 export { evaluateRoute, type HttpRequest, type RouteDecision } from './routing/evaluate';
+export { selectFilterChain, type ConnectionInfo, type FilterChainDecision } from './routing/filter-chains';

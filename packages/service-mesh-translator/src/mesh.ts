@@ -12,8 +12,12 @@ import { gammaRouteSource, type RouteParentStatus } from './gamma/gamma';
 import { translateGateways, type GatewayStatus } from './gateway/translate';
 import { proxylessResources } from './proxyless/service-listeners';
 import type { ResourceTypeRegistry } from './resources/resource-types';
+import { readMeshPods, type MeshPod } from './sidecar/pods';
+import type { SidecarPorts, SidecarRouteSource } from './sidecar/sidecar-resources';
+import { buildSidecarSnapshots } from './sidecar/sidecar-snapshots';
 import { buildSnapshot, type ResourceInput } from './snapshot/build';
 import { DEFAULT_NODE_KEY, PROXYLESS_NODE_KEY } from './snapshot/cache';
+import { proxylessNamespaceKey } from './snapshot/node-keys';
 import type { Snapshot } from './snapshot/snapshot';
 
 /** Cluster state the mesh is computed from. Objects of other kinds are ignored. */
@@ -29,12 +33,23 @@ export interface ServiceMeshInput {
   readonly gateways?: readonly KubeObject[];
   /** TLS Secrets that Gateway listeners name. */
   readonly secrets?: readonly KubeObject[];
+  /** Pods running a sidecar Envoy: each gets its own snapshot (inbound and outbound listeners). */
+  readonly pods?: readonly KubeObject[];
   /** Names an object's document in issues, e.g. its manifest file; defaults to `Kind NAMESPACE/NAME`. */
   readonly documentOf?: (object: KubeObject) => string;
 }
 
 export interface ServiceMeshOptions extends EnvoyConfigTranslationOptions {
   readonly clusterDomain?: string;
+  /** Where sidecars listen for redirected traffic; defaults to 15001 (outbound) and 15006 (inbound). */
+  readonly sidecarPorts?: SidecarPorts;
+}
+
+/** What sidecar snapshots are computed from (they are built per namespace and per pod, not as one list). */
+export interface SidecarTranslation {
+  readonly directory: ServiceDirectory;
+  readonly pods: readonly MeshPod[];
+  readonly routes: SidecarRouteSource;
 }
 
 export interface ServiceMeshTranslation {
@@ -42,6 +57,9 @@ export interface ServiceMeshTranslation {
   readonly envoy: ResourceInput[];
   /** For proxyless gRPC clients: api_listeners, routes, clusters and EDS per Service port. */
   readonly proxyless: ResourceInput[];
+  /** The proxyless view of each namespace holding GAMMA consumer routes (which apply to its clients only). */
+  readonly proxylessByNamespace: ReadonlyMap<string, ResourceInput[]>;
+  readonly sidecar: SidecarTranslation;
   readonly redirects: ServiceRedirect[];
   readonly proxyPorts: ReadonlyMap<string, number>;
   /** Status conditions of routes, per parent (Gateway or Service). */
@@ -86,13 +104,23 @@ export function translateServiceMesh(
   issues.push(...cec.issues);
   const gamma = gammaRouteSource(input.routes ?? [], directory, userDocumentOf, input.referenceGrants ?? []);
   issues.push(...gamma.issues);
-  const proxyless = proxylessResources(directory, {
-    routes: gamma.routesFor,
-    ...(options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : {}),
-  });
+  const clusterDomain = options.clusterDomain !== undefined ? { clusterDomain: options.clusterDomain } : {};
+  const proxyless = proxylessResources(directory, { routes: gamma.routesFor, ...clusterDomain });
+  const proxylessByNamespace = new Map(
+    gamma.consumerNamespaces.map((namespace) => [
+      namespace,
+      proxylessResources(directory, {
+        routes: gamma.routesFor,
+        clientNamespace: namespace,
+        ...clusterDomain,
+      }),
+    ]),
+  );
   return {
     envoy: cec.resources,
     proxyless,
+    proxylessByNamespace,
+    sidecar: { directory, pods: readMeshPods(input.pods ?? []), routes: gamma },
     redirects: cec.redirects,
     proxyPorts: cec.proxyPorts,
     routeStatuses: [...gateways.routeStatuses, ...gamma.statuses],
@@ -105,6 +133,10 @@ export function translateServiceMesh(
 export interface ServiceMeshSnapshots {
   readonly envoy: Snapshot;
   readonly proxyless: Snapshot;
+  /** Proxyless snapshots of namespaces with consumer routes, by namespace. */
+  readonly proxylessByNamespace: ReadonlyMap<string, Snapshot>;
+  /** Sidecar snapshots, by cache key `sidecar/NAMESPACE/POD`. */
+  readonly sidecars: ReadonlyMap<string, Snapshot>;
   /** Redirects of CECs that made it into the snapshot. */
   readonly redirects: ServiceRedirect[];
   readonly proxyPorts: ReadonlyMap<string, number>;
@@ -124,10 +156,26 @@ export function buildServiceMeshSnapshots(
   const translation = translateServiceMesh(codec, input, options);
   const envoy = buildSnapshot(codec, registry, translation.envoy);
   const proxyless = buildSnapshot(codec, registry, translation.proxyless);
+  const byNamespace = [...translation.proxylessByNamespace].map(
+    ([namespace, resources]) => [namespace, buildSnapshot(codec, registry, resources)] as const,
+  );
+  const { directory, pods, routes } = translation.sidecar;
+  const sidecars = buildSidecarSnapshots(codec, registry, directory, pods, routes, options.sidecarPorts);
   const dropped = new Set(envoy.droppedDocuments);
+  const issues = new Map<string, Issue>();
+  for (const issue of [
+    ...translation.issues,
+    ...envoy.issues,
+    ...proxyless.issues,
+    ...byNamespace.flatMap(([, build]) => build.issues),
+    ...sidecars.issues,
+  ])
+    issues.set(JSON.stringify(issue), issue);
   return {
     envoy: envoy.snapshot,
     proxyless: proxyless.snapshot,
+    proxylessByNamespace: new Map(byNamespace.map(([namespace, build]) => [namespace, build.snapshot])),
+    sidecars: sidecars.snapshots,
     redirects: translation.redirects.filter((r) => !dropped.has(r.owner)),
     proxyPorts: new Map(
       [...translation.proxyPorts].filter(([listener]) =>
@@ -136,16 +184,26 @@ export function buildServiceMeshSnapshots(
     ),
     routeStatuses: translation.routeStatuses,
     gatewayStatuses: translation.gatewayStatuses,
-    issues: [...translation.issues, ...envoy.issues, ...proxyless.issues],
+    issues: [...issues.values()],
   };
 }
 
-/** The cache entries for a snapshot pair: Envoy nodes by default, gRPC clients under "proxyless". */
+/**
+ * The cache entries of a mesh, for `meshNodeKey` (or `proxylessAwareNodeKey`):
+ * Envoy nodes by default, gRPC clients under "proxyless" (and
+ * "proxyless/NAMESPACE" where consumer routes apply), sidecars by pod.
+ */
 export function snapshotCacheEntries(
-  snapshots: Pick<ServiceMeshSnapshots, 'envoy' | 'proxyless'>,
+  snapshots: Pick<ServiceMeshSnapshots, 'envoy' | 'proxyless'> &
+    Partial<Pick<ServiceMeshSnapshots, 'proxylessByNamespace' | 'sidecars'>>,
 ): Array<[string, Snapshot]> {
   return [
     [DEFAULT_NODE_KEY, snapshots.envoy],
     [PROXYLESS_NODE_KEY, snapshots.proxyless],
+    ...[...(snapshots.proxylessByNamespace ?? [])].map(([namespace, snapshot]): [string, Snapshot] => [
+      proxylessNamespaceKey(namespace),
+      snapshot,
+    ]),
+    ...(snapshots.sidecars ?? []),
   ];
 }

@@ -3,10 +3,10 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '@ciliary/core';
-import { buildServiceMeshSnapshots, EnvoyCodec, envoyResourceTypes } from '../src';
+import { buildServiceMeshSnapshots, EnvoyCodec, envoyResourceTypes, type Snapshot } from '../src';
 
 // Golden scenarios: test/golden/<case>/input.yaml (manifests) -> expected.json
-// (the Envoy and proxyless snapshots as proto3 JSON, redirects, issues).
+// (the Envoy, proxyless and sidecar snapshots as proto3 JSON, redirects, issues).
 // UPDATE_GOLDEN=1 rewrites expected.json; review the diff before committing.
 const goldenDir = path.join(__dirname, 'golden');
 const cases = readdirSync(goldenDir).filter((name) => existsSync(path.join(goldenDir, name, 'input.yaml')));
@@ -18,6 +18,12 @@ function readObjects(file: string): KubeObject[] {
     .map((o) =>
       ['GatewayClass'].includes(o.kind) ? o : { ...o, metadata: { namespace: 'default', ...o.metadata } },
     );
+}
+
+/** Snapshots by key, as JSON; left out when there are none, as in cases without sidecars or consumer routes. */
+function optional(field: string, snapshots: ReadonlyMap<string, Snapshot>): Record<string, unknown> {
+  if (snapshots.size === 0) return {};
+  return { [field]: Object.fromEntries([...snapshots].map(([key, snapshot]) => [key, snapshot.toJson()])) };
 }
 
 let codec: EnvoyCodec;
@@ -40,10 +46,13 @@ describe('golden translation scenarios', () => {
       gatewayClasses: of('GatewayClass'),
       gateways: of('Gateway'),
       secrets: of('Secret'),
+      pods: of('Pod'),
     });
     const actual = {
       envoy: result.envoy.toJson(),
       proxyless: result.proxyless.toJson(),
+      ...optional('proxylessByNamespace', result.proxylessByNamespace),
+      ...optional('sidecars', result.sidecars),
       redirects: result.redirects,
       proxyPorts: Object.fromEntries(result.proxyPorts),
       routeStatuses: result.routeStatuses,

@@ -5,8 +5,8 @@ import {
   createSnapshot,
   EnvoyCodec,
   envoyResourceTypes,
+  meshNodeKey,
   NodeSnapshotCache,
-  proxylessAwareNodeKey,
   PROXYLESS_NODE_KEY,
   snapshotCacheEntries,
   TypeUrls,
@@ -14,15 +14,18 @@ import {
 } from '../src';
 import { AdsServer } from '../src/server';
 import { startNamedBackend, type NamedBackend } from './support/grpc-backend';
-import { ALL_TO_B, ECHO_TARGET, echoMesh, SPLIT_90_10 } from './support/echo-mesh';
+import { ALL_TO_B, ECHO_TARGET, echoConsumerRoute, echoMesh, SPLIT_90_10 } from './support/echo-mesh';
 import { pythonGrpcAvailable, pythonGrpcTest, PythonXdsClient } from './support/python-grpc-client';
 
 // The second independent xDS client: gRPC C-core 1.51, as Debian's
 // python3-grpcio ships it, in a Python process whose bootstrap names our ADS
 // server. It resolves xds:///echo.default.svc.cluster.local:7000 and reaches
-// the loopback backend the GAMMA route picks, by path, header and weight.
+// the loopback backend the GAMMA route picks, by path, header and weight. A
+// second client says (in its node metadata) that it runs in namespace qa,
+// whose GAMMA consumer route replaces the producer's route for it alone.
 
 const NODE_ID = 'c-core-client';
+const CONSUMER = echoConsumerRoute('qa');
 
 let codec: EnvoyCodec;
 let backendA: NamedBackend;
@@ -30,13 +33,15 @@ let backendB: NamedBackend;
 let server: AdsServer;
 let cache: NodeSnapshotCache;
 let client: PythonXdsClient | undefined;
+let qaClient: PythonXdsClient | undefined;
 
 function publish(defaultRule: unknown): Snapshot {
-  const result = buildServiceMeshSnapshots(
-    codec,
-    envoyResourceTypes(),
-    echoMesh(defaultRule, { a: backendA.port, b: backendB.port }),
-  );
+  const mesh = echoMesh(defaultRule, { a: backendA.port, b: backendB.port });
+  const result = buildServiceMeshSnapshots(codec, envoyResourceTypes(), {
+    ...mesh,
+    routes: [...mesh.routes, CONSUMER.route],
+    referenceGrants: [CONSUMER.grant],
+  });
   expect(result.issues).toEqual([]);
   cache.setSnapshots(snapshotCacheEntries(result));
   return result.proxyless;
@@ -54,16 +59,23 @@ function streamOfClient() {
 beforeAll(async () => {
   codec = EnvoyCodec.load();
   [backendA, backendB] = await Promise.all([startNamedBackend('A'), startNamedBackend('B')]);
-  cache = new NodeSnapshotCache(proxylessAwareNodeKey);
+  cache = new NodeSnapshotCache(meshNodeKey);
   server = new AdsServer({ cache, codec });
   const address = await server.start('127.0.0.1:0');
   publish(SPLIT_90_10);
-  if (pythonGrpcAvailable())
+  if (pythonGrpcAvailable()) {
     client = PythonXdsClient.start({ target: ECHO_TARGET, server: address, nodeId: NODE_ID });
+    qaClient = PythonXdsClient.start({
+      target: ECHO_TARGET,
+      server: address,
+      nodeId: 'qa-client',
+      node: { metadata: { NAMESPACE: 'qa' } },
+    });
+  }
 }, 30_000);
 
 afterAll(async () => {
-  await client?.close();
+  await Promise.all([client?.close(), qaClient?.close()]);
   await server?.stop();
   await Promise.all([backendA?.close(), backendB?.close()]);
 });
@@ -85,13 +97,28 @@ describe('gRPC C-core (python3-grpcio) against the ADS server', () => {
     async () => {
       const stream = await waitFor(() => streamOfClient(), { description: 'the C-core stream' });
       expect(stream.node?.userAgentName).toMatch(/gRPC/i);
-      expect(proxylessAwareNodeKey(stream.node!)).toBe(PROXYLESS_NODE_KEY);
+      expect(cache.keyFor(stream.node!)).toBe(PROXYLESS_NODE_KEY);
       const current = cache.getSnapshot(PROXYLESS_NODE_KEY)!;
       expect(stream.types.map((t) => [t.typeUrl, t.state, t.ackedVersion]).sort()).toEqual(
         [TypeUrls.cluster, TypeUrls.clusterLoadAssignment, TypeUrls.listener, TypeUrls.routeConfiguration]
           .map((t) => [t, 'ACKED', current.version(t)])
           .sort(),
       );
+    },
+    30_000,
+  );
+
+  pythonGrpcTest(
+    "a client in a consumer route's namespace gets that route instead of the producer's",
+    async () => {
+      const qa = qaClient!;
+      // The producer route sends x-route: a to A and splits the rest; qa's route sends all to B.
+      expect(await qa.call('/test.Echo/Hello', { 'x-route': 'a' }, 5)).toEqual(['B', 'B', 'B', 'B', 'B']);
+      expect(await qa.shares('/test.Echo/Hello', 50)).toEqual({ B: 50 });
+      expect(await python().call('/test.Echo/Hello', { 'x-route': 'a' })).toEqual(['A']);
+      const stream = server.status().streams.find((s) => s.node?.id === 'qa-client');
+      expect(stream?.node?.metadata).toEqual({ NAMESPACE: 'qa' });
+      expect(cache.keyFor(stream!.node!)).toBe('proxyless/qa');
     },
     30_000,
   );

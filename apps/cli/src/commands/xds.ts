@@ -10,8 +10,8 @@ import {
   buildServiceMeshSnapshots,
   EnvoyCodec,
   envoyResourceTypes,
+  meshNodeKey,
   NodeSnapshotCache,
-  proxylessAwareNodeKey,
   snapshotCacheEntries,
   translateServiceMesh,
   type ServiceMeshInput,
@@ -35,6 +35,7 @@ const MESH_KINDS = [
   Kinds.GRPCRoute,
   Kinds.ReferenceGrant,
   Kinds.Secret,
+  Kinds.Pod,
 ];
 
 interface LoadedManifests {
@@ -73,6 +74,7 @@ async function loadManifests(paths: readonly string[]): Promise<LoadedManifests>
       gatewayClasses: of('GatewayClass'),
       gateways: of('Gateway'),
       secrets: of('Secret'),
+      pods: of('Pod'),
       documentOf: (object) => origins.get(object) ?? `${object.kind} ${object.metadata.name ?? ''}`,
     },
     problems,
@@ -101,28 +103,49 @@ function dumpCommand(io: CliIo): Command {
   return new Command('dump')
     .description('print the xDS snapshot a node would receive (proto3 JSON with -o json)')
     .requiredOption('-f, --filename <path>', 'a manifest file or directory (repeatable)', collect, [])
-    .option('--node <id>', 'the node id the client presents', 'envoy')
+    .option(
+      '--node <id>',
+      'the node id the client presents; a sidecar Envoy presents sidecar~IP~POD.NAMESPACE~NAMESPACE.svc.cluster.local',
+      'envoy',
+    )
     .option('--proxyless', 'the node is a proxyless gRPC client (as gRPC libraries identify themselves)')
+    .option(
+      '--namespace <ns>',
+      "the client's namespace (node metadata NAMESPACE), where GAMMA consumer routes apply",
+    )
     .addOption(
       new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
     )
-    .action(
-      async (flags: { filename: string[]; node: string; proxyless?: boolean; output: 'table' | 'json' }) => {
-        const { snapshots, problems } = await translate(EnvoyCodec.load(), flags.filename);
-        const node = { id: flags.node, ...(flags.proxyless ? { userAgentName: 'gRPC' } : {}) };
-        const cache = new NodeSnapshotCache(proxylessAwareNodeKey);
-        cache.setSnapshots(snapshotCacheEntries(snapshots));
-        const snapshot = cache.snapshotFor(node)!;
-        io.stdout(
-          flags.output === 'json'
-            ? renderJson({ node, resources: snapshot.toJson() })
-            : renderSnapshot(snapshot),
-        );
-        for (const problem of problems) io.stderr(`${problem}\n`);
-        if (problems.length > 0)
-          throw new Error(`${problems.length} problem(s) in the input; the rest is shown above`);
-      },
-    );
+    .action(async (flags: DumpFlags) => {
+      const { snapshots, problems } = await translate(EnvoyCodec.load(), flags.filename);
+      const node = {
+        id: flags.node,
+        ...(flags.proxyless ? { userAgentName: 'gRPC' } : {}),
+        ...(flags.namespace !== undefined ? { metadata: { NAMESPACE: flags.namespace } } : {}),
+      };
+      const cache = new NodeSnapshotCache(meshNodeKey);
+      cache.setSnapshots(snapshotCacheEntries(snapshots));
+      const key = cache.keyFor(node);
+      for (const problem of problems) io.stderr(`${problem}\n`);
+      if (key === undefined)
+        throw new Error(`no snapshot for node ${flags.node}: no Pod in the input matches it`);
+      const snapshot = cache.getSnapshot(key)!;
+      io.stdout(
+        flags.output === 'json'
+          ? renderJson({ node, snapshot: key, resources: snapshot.toJson() })
+          : renderSnapshot(snapshot),
+      );
+      if (problems.length > 0)
+        throw new Error(`${problems.length} problem(s) in the input; the rest is shown above`);
+    });
+}
+
+interface DumpFlags {
+  filename: string[];
+  node: string;
+  proxyless?: boolean;
+  namespace?: string;
+  output: 'table' | 'json';
 }
 
 export function gatewayCommand(io: CliIo): Command {
@@ -175,7 +198,9 @@ interface ServeFlags {
 
 function serveCommand(io: CliIo): Command {
   return new Command('serve')
-    .description('serve the manifests over ADS (SotW and delta xDS v3) to Envoy and proxyless gRPC clients')
+    .description(
+      'serve the manifests over ADS (SotW and delta xDS v3) to Envoy (per node or sidecar) and proxyless gRPC clients',
+    )
     .requiredOption('--listen <host:port>', 'where to listen', '127.0.0.1:18000')
     .requiredOption('-f, --filename <path>', 'a manifest file or directory (repeatable)', collect, [])
     .option('--watch', 'push new versions when the files change')
@@ -188,12 +213,13 @@ function serveCommand(io: CliIo): Command {
     .action(async (flags: ServeFlags) => {
       const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
       const codec = EnvoyCodec.load();
-      const cache = new NodeSnapshotCache(proxylessAwareNodeKey);
+      const cache = new NodeSnapshotCache(meshNodeKey);
       const publish = async (): Promise<void> => {
         const { snapshots, problems } = await translate(codec, flags.filename);
         for (const problem of problems)
           logger.warn({ problem }, 'input problem; the affected document is not served');
-        cache.setSnapshots(snapshotCacheEntries(snapshots));
+        // Replace, not merge: a deleted Pod's sidecar snapshot must go too.
+        cache.replaceSnapshots(snapshotCacheEntries(snapshots));
         logger.info(versionsOf(snapshots), 'snapshot published');
       };
       await publish();
@@ -214,6 +240,8 @@ function versionsOf(snapshots: ServiceMeshSnapshots): Record<string, unknown> {
   return {
     envoy: short(snapshots.envoy),
     proxyless: short(snapshots.proxyless),
+    consumerNamespaces: [...snapshots.proxylessByNamespace.keys()],
+    sidecars: snapshots.sidecars.size,
     redirects: snapshots.redirects.length,
   };
 }

@@ -5,6 +5,9 @@ export interface ServicePort {
   readonly name: string;
   readonly port: number;
   readonly protocol: string;
+  /** The pod port it forwards to, by number or container port name; defaults to `port`. */
+  readonly targetPort?: number | string;
+  readonly appProtocol?: string;
 }
 
 /** The part of a Service the mesh needs. */
@@ -14,6 +17,10 @@ export interface MeshService {
   readonly ports: readonly ServicePort[];
   /** Headless and ExternalName services get no proxyless listener. */
   readonly routable: boolean;
+  /** `spec.clusterIPs` (or `spec.clusterIP`): the frontend sidecars match outbound traffic on. */
+  readonly clusterIPs: readonly string[];
+  /** `spec.selector`: the pods behind it; undefined for a Service without selector. */
+  readonly selector?: Readonly<Record<string, string>>;
 }
 
 export interface Backend {
@@ -81,19 +88,42 @@ function readService(object: KubeObject): MeshService | undefined {
   const spec = isRecord(object['spec']) ? object['spec'] : {};
   const name = object.metadata.name;
   if (!name) return undefined;
-  const ports = (Array.isArray(spec['ports']) ? spec['ports'].filter(isRecord) : []).flatMap((p) =>
-    typeof p['port'] === 'number'
-      ? [
-          {
-            name: typeof p['name'] === 'string' ? p['name'] : '',
-            port: p['port'],
-            protocol: String(p['protocol'] ?? 'TCP'),
-          },
-        ]
-      : [],
-  );
+  const ports = (Array.isArray(spec['ports']) ? spec['ports'].filter(isRecord) : []).flatMap(readPort);
   const routable = spec['type'] !== 'ExternalName' && spec['clusterIP'] !== 'None';
-  return { namespace: object.metadata.namespace ?? 'default', name, ports, routable };
+  const clusterIPs = (
+    Array.isArray(spec['clusterIPs'])
+      ? spec['clusterIPs'].map(String)
+      : typeof spec['clusterIP'] === 'string'
+        ? [spec['clusterIP']]
+        : []
+  ).filter((ip) => ip !== '' && ip !== 'None');
+  const selector = isRecord(spec['selector'])
+    ? Object.fromEntries(Object.entries(spec['selector']).map(([k, v]) => [k, String(v)]))
+    : undefined;
+  return {
+    namespace: object.metadata.namespace ?? 'default',
+    name,
+    ports,
+    routable,
+    clusterIPs,
+    ...(selector && Object.keys(selector).length > 0 ? { selector } : {}),
+  };
+}
+
+function readPort(p: Record<string, unknown>): ServicePort[] {
+  if (typeof p['port'] !== 'number') return [];
+  const targetPort = p['targetPort'];
+  return [
+    {
+      name: typeof p['name'] === 'string' ? p['name'] : '',
+      port: p['port'],
+      protocol: String(p['protocol'] ?? 'TCP'),
+      ...(typeof targetPort === 'number' || (typeof targetPort === 'string' && targetPort !== '')
+        ? { targetPort }
+        : {}),
+      ...(typeof p['appProtocol'] === 'string' ? { appProtocol: p['appProtocol'] } : {}),
+    },
+  ];
 }
 
 /** The EDS name of one service port, as Cilium names it: `NAMESPACE/SERVICE:PORT`. */

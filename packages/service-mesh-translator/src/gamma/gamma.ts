@@ -26,8 +26,20 @@ export interface RouteParentStatus {
 }
 
 export interface GammaRoutes {
-  /** Envoy routes for one service port, or undefined when no GAMMA route attaches to it. */
-  readonly routesFor: (service: MeshService, port: ServicePort) => Array<Record<string, unknown>> | undefined;
+  /**
+   * Envoy routes for one service port as clients in `clientNamespace` see it,
+   * or undefined when no GAMMA route attaches to it for them. Without a
+   * namespace: the producer routes, which every other client sees.
+   */
+  readonly routesFor: (
+    service: MeshService,
+    port: ServicePort,
+    clientNamespace?: string,
+  ) => Array<Record<string, unknown>> | undefined;
+  /** Namespaces holding consumer routes: their clients see the mesh differently. */
+  readonly consumerNamespaces: readonly string[];
+  /** Whether any route (producer or consumer) attaches to the port: the port speaks HTTP. */
+  readonly routed: (service: MeshService, port: ServicePort) => boolean;
   readonly statuses: RouteParentStatus[];
   readonly issues: Issue[];
 }
@@ -47,9 +59,11 @@ function isServiceParent(ref: ParentRef): boolean {
 
 /**
  * GAMMA: HTTPRoutes and GRPCRoutes whose parentRef is a Service shape the
- * routes of that Service's proxyless route configuration. Only producer routes
- * (in the Service's namespace) attach: the proxyless snapshot is shared by all
- * clients. Cross-namespace backends need a ReferenceGrant.
+ * routes of that Service port. A producer route (in the Service's namespace)
+ * applies to every client. A consumer route (in another namespace) applies
+ * only to clients in its own namespace, and there it replaces the producer
+ * routes: route groups do not merge (GEP-1294, "Multiple routes for a
+ * Service"). Cross-namespace backends need a ReferenceGrant.
  */
 export function gammaRouteSource(
   objects: readonly KubeObject[],
@@ -59,7 +73,8 @@ export function gammaRouteSource(
 ): GammaRoutes {
   const issues: Issue[] = [];
   const statuses: RouteParentStatus[] = [];
-  const byServicePort = new Map<string, Attachment[]>();
+  const attachments = new Map<string, Attachment[]>();
+  const consumerNamespaces = new Set<string>();
   const routes = objects
     .filter((o) => o.kind === 'HTTPRoute' || o.kind === 'GRPCRoute')
     .flatMap((o) => {
@@ -68,7 +83,8 @@ export function gammaRouteSource(
     });
   for (const route of routes) {
     for (const parent of route.parentRefs.filter(isServiceParent)) {
-      const status = attach(route, parent, directory, referenceGrants, byServicePort);
+      const status = attach(route, parent, directory, referenceGrants, attachments);
+      if (status.attached && parent.namespace !== route.namespace) consumerNamespaces.add(route.namespace);
       statuses.push({
         route: `${route.kind} ${route.namespace}/${route.name}`,
         parentRef: parent,
@@ -79,15 +95,34 @@ export function gammaRouteSource(
       );
     }
   }
+  const envoyRoutes = (attached: Attachment[]): Array<Record<string, unknown>> =>
+    [...attached].sort(compareMatches).map((a) => envoyRoute(a.rule, a.match, a.clusters));
   return {
-    routesFor: (service, port) => {
-      const attached = byServicePort.get(`${service.namespace}/${service.name}:${port.port}`);
-      if (!attached) return undefined;
-      return [...attached].sort(compareMatches).map((a) => envoyRoute(a.rule, a.match, a.clusters));
+    routesFor: (service, port, clientNamespace) => {
+      const consumer =
+        clientNamespace !== undefined && clientNamespace !== service.namespace
+          ? attachments.get(attachmentKey(clientNamespace, service, port.port))
+          : undefined;
+      const chosen = consumer ?? attachments.get(attachmentKey(service.namespace, service, port.port));
+      return chosen ? envoyRoutes(chosen) : undefined;
     },
+    consumerNamespaces: [...consumerNamespaces].sort(),
+    routed: (service, port) =>
+      [...attachments.keys()].some((key) =>
+        key.endsWith(`|${service.namespace}/${service.name}:${port.port}`),
+      ),
     statuses,
     issues,
   };
+}
+
+/** Attachments are grouped by the namespace of their routes and the service port they attach to. */
+function attachmentKey(
+  routeNamespace: string,
+  service: { namespace: string; name: string },
+  port: number,
+): string {
+  return `${routeNamespace}|${service.namespace}/${service.name}:${port}`;
 }
 
 function condition(
@@ -104,19 +139,15 @@ function attach(
   parent: ParentRef,
   directory: ServiceDirectory,
   grants: readonly KubeObject[],
-  byServicePort: Map<string, Attachment[]>,
-): { conditions: RouteCondition[]; problems: string[] } {
+  attachments: Map<string, Attachment[]>,
+): { attached: boolean; conditions: RouteCondition[]; problems: string[] } {
   const service = directory.service(parent.namespace, parent.name);
   const problems: string[] = [];
   if (!service) {
     const message = `parent Service ${parent.namespace}/${parent.name} does not exist`;
-    return { conditions: [condition('Accepted', false, 'NoMatchingParent', message)], problems: [message] };
-  }
-  if (parent.namespace !== route.namespace) {
-    const message =
-      'consumer routes (in another namespace than the Service) are not supported by the shared proxyless snapshot';
     return {
-      conditions: [condition('Accepted', false, 'NotAllowedByListeners', message)],
+      attached: false,
+      conditions: [condition('Accepted', false, 'NoMatchingParent', message)],
       problems: [message],
     };
   }
@@ -125,7 +156,11 @@ function attach(
   );
   if (ports.length === 0) {
     const message = `Service ${parent.namespace}/${parent.name} has no TCP port ${parent.port ?? ''}`.trim();
-    return { conditions: [condition('Accepted', false, 'NoMatchingParent', message)], problems: [message] };
+    return {
+      attached: false,
+      conditions: [condition('Accepted', false, 'NoMatchingParent', message)],
+      problems: [message],
+    };
   }
   let resolved = condition('ResolvedRefs', true, 'ResolvedRefs', 'all backend references resolved');
   route.rules.forEach((rule, ruleIndex) => {
@@ -138,15 +173,20 @@ function attach(
     });
     rule.matches.forEach((match, matchIndex) => {
       for (const port of ports) {
-        const key = `${service.namespace}/${service.name}:${port.port}`;
-        const list = byServicePort.get(key) ?? [];
+        const key = attachmentKey(route.namespace, service, port.port);
+        const list = attachments.get(key) ?? [];
         list.push({ route, ruleIndex, matchIndex, rule, match, clusters });
-        byServicePort.set(key, list);
+        attachments.set(key, list);
       }
     });
   });
+  const accepted =
+    parent.namespace === route.namespace
+      ? 'producer route attached to the Service'
+      : `consumer route attached to the Service for clients in namespace ${route.namespace}`;
   return {
-    conditions: [condition('Accepted', true, 'Accepted', 'route attached to the Service'), resolved],
+    attached: true,
+    conditions: [condition('Accepted', true, 'Accepted', accepted), resolved],
     problems,
   };
 }

@@ -23,16 +23,22 @@ export function proxylessListenerName(
   return `${service}.${namespace}.svc.${clusterDomain}:${port}`;
 }
 
-/** Routes for one service port's route configuration: GAMMA routes when there are any, else everything to the service. */
+/**
+ * Routes for one service port's route configuration as clients in a namespace
+ * see it: GAMMA routes when there are any, else (undefined) everything to the service.
+ */
 export type RouteSource = (
   service: MeshService,
   port: ServicePort,
+  clientNamespace?: string,
 ) => Array<Record<string, unknown>> | undefined;
 
 export interface ProxylessOptions {
   readonly clusterDomain?: string;
   /** Routes from GAMMA HTTPRoutes/GRPCRoutes; ports it returns nothing for get the default route. */
   readonly routes?: RouteSource;
+  /** The namespace of the clients this view is for (its consumer routes apply); none: producer routes only. */
+  readonly clientNamespace?: string;
 }
 
 /** The EDS cluster for a service port, named like its assignment (`NAMESPACE/SERVICE:PORT`). */
@@ -63,7 +69,7 @@ export function proxylessResources(
     for (const port of service.ports.filter((p) => p.protocol === 'TCP')) {
       const name = proxylessListenerName(service.namespace, service.name, port.port, options.clusterDomain);
       const cluster = assignmentName(service.namespace, service.name, port.port);
-      const routes = options.routes?.(service, port) ?? [{ match: { prefix: '' }, route: { cluster } }];
+      const routes = options.routes?.(service, port, options.clientNamespace) ?? defaultRoutes(cluster);
       out.push(
         { typeUrl: TypeUrls.listener, json: apiListener(name), document, camelCase: true },
         {
@@ -86,6 +92,11 @@ export function proxylessResources(
     }
   }
   return out;
+}
+
+/** Without GAMMA routes a service port routes everything to its own backends. */
+export function defaultRoutes(cluster: string): Array<Record<string, unknown>> {
+  return [{ match: { prefix: '' }, route: { cluster } }];
 }
 
 function apiListener(name: string): Record<string, unknown> {

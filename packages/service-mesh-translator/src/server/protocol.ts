@@ -56,11 +56,36 @@ export function readNode(value: unknown): NodeInfo | undefined {
   if (!isRecord(value)) return undefined;
   const cluster = text(value['cluster']);
   const userAgentName = text(value['user_agent_name']);
+  const metadata = isRecord(value['metadata']) ? structToJson(value['metadata']) : {};
   return {
     id: text(value['id']),
     ...(cluster ? { cluster } : {}),
     ...(userAgentName ? { userAgentName } : {}),
+    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
   };
+}
+
+/**
+ * A google.protobuf.Struct in protobufjs object form as plain JSON. protobufjs
+ * defines the well-known types itself, with camelCase names (`stringValue`),
+ * whatever case the rest of the protos were loaded with.
+ */
+function structToJson(struct: Record<string, unknown>): Record<string, unknown> {
+  const fields = isRecord(struct['fields']) ? struct['fields'] : {};
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, structValueToJson(value)]));
+}
+
+function structValueToJson(value: unknown): unknown {
+  if (!isRecord(value)) return null;
+  if (typeof value['stringValue'] === 'string') return value['stringValue'];
+  if (typeof value['numberValue'] === 'number') return value['numberValue'];
+  if (typeof value['boolValue'] === 'boolean') return value['boolValue'];
+  if (isRecord(value['structValue'])) return structToJson(value['structValue']);
+  if (isRecord(value['listValue'])) {
+    const values = value['listValue']['values'];
+    return Array.isArray(values) ? values.map(structValueToJson) : [];
+  }
+  return null;
 }
 
 function readStatus(value: unknown): { code: number; message: string } | undefined {

@@ -5,6 +5,7 @@ export interface NodeInfo {
   readonly id: string;
   readonly cluster?: string;
   readonly userAgentName?: string;
+  /** `node.metadata` (a google.protobuf.Struct) as plain JSON. */
   readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
@@ -20,8 +21,13 @@ export interface SnapshotCache {
   onChange(listener: () => void): () => void;
 }
 
-/** Chooses the cache key of a node: a node id, a group such as "proxyless", or a default. */
-export type NodeKeyFunction = (node: NodeInfo) => string;
+/**
+ * Chooses the cache key of a node: a node id, a group such as "proxyless", or
+ * a default. A single key falls back to the default snapshot (`*`) when it has
+ * none; a list of keys is tried in order, with no fallback beyond it (a sidecar
+ * must never be handed the node-wide Envoy's listeners).
+ */
+export type NodeKeyFunction = (node: NodeInfo) => string | readonly string[];
 
 export const DEFAULT_NODE_KEY = '*';
 
@@ -30,7 +36,7 @@ export const DEFAULT_NODE_KEY = '*';
  * fallback snapshot under `*` for nodes that have none of their own.
  */
 export class NodeSnapshotCache implements SnapshotCache {
-  private readonly snapshots = new Map<string, Snapshot>();
+  private snapshots = new Map<string, Snapshot>();
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly nodeKey: NodeKeyFunction = (node) => node.id) {}
@@ -47,6 +53,15 @@ export class NodeSnapshotCache implements SnapshotCache {
     this.notify();
   }
 
+  /**
+   * Makes the given entries the whole content, dropping keys not among them
+   * (a deleted pod's sidecar snapshot), and notifies once.
+   */
+  replaceSnapshots(entries: Iterable<readonly [string, Snapshot]>): void {
+    this.snapshots = new Map(entries);
+    this.notify();
+  }
+
   clearSnapshot(key: string): void {
     if (this.snapshots.delete(key)) this.notify();
   }
@@ -59,8 +74,16 @@ export class NodeSnapshotCache implements SnapshotCache {
     return [...this.snapshots.keys()];
   }
 
+  /** The key whose snapshot a node gets, or undefined when none applies. */
+  keyFor(node: NodeInfo): string | undefined {
+    const wanted = this.nodeKey(node);
+    const keys = typeof wanted === 'string' ? [wanted, DEFAULT_NODE_KEY] : wanted;
+    return keys.find((key) => this.snapshots.has(key));
+  }
+
   snapshotFor(node: NodeInfo): Snapshot | undefined {
-    return this.snapshots.get(this.nodeKey(node)) ?? this.snapshots.get(DEFAULT_NODE_KEY);
+    const key = this.keyFor(node);
+    return key === undefined ? undefined : this.snapshots.get(key);
   }
 
   onChange(listener: () => void): () => void {
@@ -74,12 +97,18 @@ export class NodeSnapshotCache implements SnapshotCache {
 }
 
 /**
- * The default grouping: gRPC libraries (proxyless clients) get the
- * "proxyless" snapshot, with api_listeners per Service port; every other node
- * (Envoy) is looked up by its id and falls back to the default snapshot.
+ * The grouping without sidecars or consumer routes: gRPC libraries (proxyless
+ * clients) get the "proxyless" snapshot, with api_listeners per Service port;
+ * every other node (Envoy) is looked up by its id and falls back to the
+ * default snapshot. `meshNodeKey` adds sidecars and per-namespace views.
  */
 export function proxylessAwareNodeKey(node: NodeInfo): string {
-  return /grpc/i.test(node.userAgentName ?? '') ? PROXYLESS_NODE_KEY : node.id;
+  return isGrpcLibrary(node) ? PROXYLESS_NODE_KEY : node.id;
+}
+
+/** gRPC libraries name themselves in `user_agent_name` ("gRPC Node", "gRPC Python", ...). */
+export function isGrpcLibrary(node: NodeInfo): boolean {
+  return /grpc/i.test(node.userAgentName ?? '');
 }
 
 export const PROXYLESS_NODE_KEY = 'proxyless';

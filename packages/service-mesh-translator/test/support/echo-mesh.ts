@@ -73,3 +73,32 @@ export function echoMesh(
     routes: [echoRoute(defaultRule)],
   };
 }
+
+/**
+ * A GAMMA consumer route: in `namespace`, for Service default/echo, sending
+ * everything to echo-b. It applies to clients in `namespace` only, and there
+ * it replaces echo's own (producer) route. Returned with the ReferenceGrant
+ * that lets it name default's Services.
+ */
+export function echoConsumerRoute(namespace: string): { route: KubeObject; grant: KubeObject } {
+  return {
+    route: {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'echo-for-consumers', namespace },
+      spec: {
+        parentRefs: [{ group: '', kind: 'Service', name: 'echo', namespace: 'default', port: 7000 }],
+        rules: [{ backendRefs: [{ name: 'echo-b', namespace: 'default', port: 7002 }] }],
+      },
+    },
+    grant: {
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: `from-${namespace}`, namespace: 'default' },
+      spec: {
+        from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace }],
+        to: [{ group: '', kind: 'Service' }],
+      },
+    },
+  };
+}
