@@ -6,6 +6,8 @@ import { isRoot, kernelTest } from '@ciliary/testing';
 import {
   ct4AnyMap,
   ct4TcpMap,
+  ct6AnyMap,
+  ct6TcpMap,
   egressPolicyMap,
   ipcacheMap,
   KernelBackend,
@@ -15,6 +17,7 @@ import {
   PerCpuTypedMap,
   policyMap,
   snat4Map,
+  snat6Map,
   tunnelMap,
   TypedMap,
   type MapDefinition,
@@ -30,6 +33,30 @@ function run(...args: string[]): { code: number | null; stdout: string; stderr: 
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 const bpf = (...args: string[]) => run('bpf', ...args, '--pin-root', root);
+
+const ctZero = {
+  rx_packets: 0n,
+  rx_bytes: 0n,
+  tx_packets: 0n,
+  tx_bytes: 0n,
+  lifetime: 0,
+  rx_closing: 0,
+  tx_closing: 0,
+  nat46: 0,
+  lb_loopback: 0,
+  seen_non_syn: 0,
+  node_port: 0,
+  proxy_redirect: 0,
+  dsr: 0,
+  from_l7lb: 0,
+  rev_nat_index: 0,
+  ifindex: 0,
+  tx_flags_seen: 0,
+  rx_flags_seen: 0,
+  src_sec_id: 0,
+  last_tx_report: 0,
+  last_rx_report: 0,
+};
 
 beforeAll(() => {
   if (!bpfMaps.available()) return;
@@ -83,6 +110,28 @@ beforeAll(() => {
     { ip: '10.0.0.7', family: 1, key: 0 },
     { ifindex: 12, lxc_id: 42, flags: 0, mac: 'aa:bb:cc:dd:ee:ff', node_mac: '02:00:00:00:00:01' },
   );
+  // IPv6: a service, a connection and a translation in the cilium_lb6_*, ct6 and snat_v6 maps.
+  for (const d of [ct6TcpMap(small), ct6AnyMap(small)] as Array<MapDefinition<unknown, unknown>>)
+    kernel.open(d.spec, { pinRoot: root }).close();
+  LoadBalancerMaps.open(kernel, { pinRoot: root, ...small, family: 6 }).upsertService({
+    frontend: { address: '2001:db8::10', port: 443 },
+    revNatIndex: 8,
+    backends: [{ id: 4, address: 'fd00::5', port: 8443, proto: 6 }],
+  });
+  const tuple6 = { daddr: 'fd00::2', saddr: 'fd00::1', dport: 443, sport: 50000, nexthdr: 17, flags: 1 };
+  TypedMap.open(kernel, ct6AnyMap(small), { pinRoot: root }).set(tuple6, {
+    ...ctZero,
+    rx_packets: 3n,
+    rx_bytes: 300n,
+    lifetime: 60,
+    src_sec_id: 77,
+  });
+  TypedMap.open(kernel, snat6Map(small), { pinRoot: root }).set(tuple6, {
+    created: 5n,
+    host_local: 0n,
+    to_saddr: 'fd00::9',
+    to_sport: 32768,
+  });
   const metrics = PerCpuTypedMap.open(kernel, metricsMap({ maxEntries: 64 }), { pinRoot: root });
   metrics.set(
     { reason: 133, dir: 1 },
@@ -159,19 +208,45 @@ describe('ciliary bpf', () => {
 
   kernelTest('lb, ct, nat, endpoint and metrics listings', bpfMaps, () => {
     const lb = bpf('lb', 'list');
-    expect(lb.stdout).toContain('10.96.0.10:53     0.0.0.0:0 (7) (0) [flags 0x0, 1 backends]');
-    expect(lb.stdout).toContain('10.96.0.10:53     10.0.1.5:5353 (7) (1)');
+    expect(lb.stdout).toMatch(/10\.96\.0\.10:53 +0\.0\.0\.0:0 \(7\) \(0\) \[flags 0x0, 1 backends\]/);
+    expect(lb.stdout).toMatch(/10\.96\.0\.10:53 +10\.0\.1\.5:5353 \(7\) \(1\)/);
     expect(bpf('lb', 'list', '--revnat').stdout).toMatch(/7\s+10\.96\.0\.10:53/);
-    expect(bpf('ct', 'list').stdout).toBe(
+    expect(bpf('ct', 'list').stdout).toContain(
       'TCP OUT 10.0.0.1:40000 -> 10.0.0.2:80 expires=21600 RxPackets=1 RxBytes=60 TxPackets=2 TxBytes=120 Flags=seen_non_syn RevNAT=0 SourceSecurityID=1234\n',
     );
-    expect(JSON.parse(bpf('nat', 'list', '-o', 'json').stdout)).toEqual([]);
+    // The IPv4 SNAT map is empty; the IPv6 one holds one translation (next test).
+    expect(JSON.parse(bpf('nat', 'list', '-o', 'json').stdout)).toHaveLength(1);
     expect(bpf('endpoint', 'list').stdout).toMatch(
       /10\.0\.0\.7:0\s+id=42 flags=0x0000 ifindex=12 mac=AA:BB:CC:DD:EE:FF nodemac=02:00:00:00:00:01/,
     );
     const metrics = JSON.parse(bpf('metrics', 'list', '-o', 'json').stdout) as Array<Record<string, unknown>>;
     expect(metrics).toHaveLength(1);
     expect(metrics[0]).toMatchObject({ reason: 133, reasonText: 'Policy denied', direction: 'INGRESS' });
+  });
+
+  kernelTest('IPv6: lb (services, backends, revnat), ct and nat list both families', bpfMaps, () => {
+    const lb = bpf('lb', 'list');
+    expect(lb.stdout).toContain('[2001:db8::10]:443   [::]:0 (8) (0) [flags 0x0, 1 backends]');
+    expect(lb.stdout).toContain('[2001:db8::10]:443   [fd00::5]:8443 (8) (1)');
+    expect(lb.stdout).toContain('10.96.0.10:53        10.0.1.5:5353 (7) (1)');
+    expect(bpf('lb', 'list', '--backends').stdout).toBe(
+      'BACKEND ID   IP ADDRESS       PROTOCOL   STATE\n' +
+        '3            10.0.1.5:5353    UDP        active\n' +
+        '4            [fd00::5]:8443   TCP        active\n',
+    );
+    expect(bpf('lb', 'list', '--revnat').stdout).toMatch(/8\s+\[2001:db8::10\]:443/);
+    expect(bpf('ct', 'list').stdout).toContain(
+      'UDP IN [fd00::1]:50000 -> [fd00::2]:443 expires=60 RxPackets=3 RxBytes=300 TxPackets=0 TxBytes=0 Flags=RevNAT=0 SourceSecurityID=77\n',
+    );
+    expect(bpf('nat', 'list').stdout).toBe(
+      'UDP IN [fd00::1]:50000 -> [fd00::2]:443 XLATE_DST [fd00::9]:32768 Created=5sec HostLocal=0\n',
+    );
+    expect(JSON.parse(bpf('nat', 'list', '-o', 'json').stdout)).toEqual([
+      {
+        ...{ daddr: 'fd00::2', saddr: 'fd00::1', dport: 443, sport: 50000, nexthdr: 17, flags: 1 },
+        ...{ created: '5', host_local: '0', to_saddr: 'fd00::9', to_sport: 32768 },
+      },
+    ]);
   });
 
   kernelTest('a missing map is one clear error line', bpfMaps, () => {

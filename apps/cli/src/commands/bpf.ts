@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import {
   ct4AnyMap,
   ct4TcpMap,
+  ct6AnyMap,
+  ct6TcpMap,
   DEFAULT_MAGLEV_SEED,
   DEFAULT_MAGLEV_TABLE_SIZE,
   DEFAULT_PIN_ROOT,
@@ -13,9 +15,13 @@ import {
   IpcacheMap,
   ipcacheMap,
   KernelBackend,
+  KeyNotFoundError,
   lb4BackendsMap,
   lb4ReverseNatMap,
   lb4ServicesMap,
+  lb6BackendsMap,
+  lb6ReverseNatMap,
+  lb6ServicesMap,
   lxcMap,
   maglevBackendName,
   maglevTable,
@@ -24,9 +30,14 @@ import {
   policyMap,
   runLengthEncode,
   snat4Map,
+  snat6Map,
   sumMetrics,
   tunnelMap,
   TypedMap,
+  type Ipv4CtTuple,
+  type Ipv4NatEntry,
+  type Ipv6CtTuple,
+  type Ipv6NatEntry,
   type MaglevBackend,
   type MaglevNaming,
   type MapDefinition,
@@ -54,6 +65,33 @@ function mapCommand(name: string, description: string): Command {
 /** Opens a pinned map of any size; never creates one (the datapath owns them). */
 function openPinned<K, V>(definition: MapDefinition<K, V>, pinRoot: string): TypedMap<K, V> {
   return TypedMap.openPinned(new KernelBackend(), definition, pinRoot);
+}
+
+/**
+ * Opens the IPv4 and IPv6 maps of a kind that are pinned (a node runs one family
+ * or both), in that order; when neither is, the IPv4 map's error says what is missing.
+ */
+function openFamilies<K, V>(
+  definitions: ReadonlyArray<MapDefinition<K, V>>,
+  pinRoot: string,
+): Array<TypedMap<K, V>> {
+  const opened: Array<TypedMap<K, V>> = [];
+  let firstMissing: unknown;
+  for (const definition of definitions) {
+    try {
+      opened.push(openPinned(definition, pinRoot));
+    } catch (err) {
+      if (!(err instanceof KeyNotFoundError)) throw err;
+      firstMissing ??= err;
+    }
+  }
+  if (opened.length === 0) throw firstMissing;
+  return opened;
+}
+
+/** `IP:PORT`, IPv6 in brackets, as Cilium prints L3n4 addresses. */
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 /** JSON cannot hold bigints: u64 counters print as decimal strings. */
@@ -229,46 +267,45 @@ function policyCommand(io: CliIo): Command {
 
 function lbCommand(io: CliIo): Command {
   const command = new Command('lb').description(
-    'cilium_lb4_services_v2, _backends_v2, _reverse_nat: IPv4 load balancing',
+    'cilium_lb{4,6}_services_v2, _backends_v2, _reverse_nat: load balancing, IPv4 and IPv6',
   );
   command.addCommand(
     mapCommand('list', 'list services with their backends (like `cilium bpf lb list`)')
       .option('--revnat', 'list the reverse NAT entries instead')
-      .action((flags: MapFlags & { revnat?: boolean }) => {
-        if (flags.revnat) {
-          const rows = openPinned(lb4ReverseNatMap(), flags.pinRoot)
+      .option('--backends', 'list the backends instead')
+      .action((flags: MapFlags & { revnat?: boolean; backends?: boolean }) => {
+        if (flags.revnat) return listRevNat(io, flags);
+        if (flags.backends) return listBackends(io, flags);
+        const backendMaps = openFamilies([lb4BackendsMap(), lb6BackendsMap()], flags.pinRoot);
+        const serviceMaps = openFamilies([lb4ServicesMap(), lb6ServicesMap()], flags.pinRoot);
+        // Backend IDs are per family: each services map resolves slots in its own family's backends.
+        const rows = serviceMaps.flatMap((services) => {
+          const family = services.name.startsWith('cilium_lb6') ? 6 : 4;
+          const backendMap = backendMaps.find((m) => m.name.startsWith(`cilium_lb${family}`));
+          const backends = new Map(backendMap?.entries() ?? []);
+          const none = family === 6 ? '[::]:0' : '0.0.0.0:0';
+          return services
             .entries()
-            .map(([id, v]) => ({ id, address: `${v.address}:${v.port}` }));
-          print(io, flags, rows, () =>
-            renderTable(rows, [
-              { header: 'ID', value: (r) => r.id },
-              { header: 'BACKEND ADDRESS (REVNAT_ID) (SLOT)', value: (r) => r.address },
-            ]),
-          );
-          return;
-        }
-        const backends = new Map(openPinned(lb4BackendsMap(), flags.pinRoot).entries());
-        const rows = openPinned(lb4ServicesMap(), flags.pinRoot)
-          .entries()
-          .sort(
-            ([a], [b]) =>
-              `${a.address}:${a.dport}`.localeCompare(`${b.address}:${b.dport}`) ||
-              a.backend_slot - b.backend_slot,
-          )
-          .map(([k, v]) => {
-            const backend = k.backend_slot === 0 ? undefined : backends.get(v.backend_id);
-            const target =
-              k.backend_slot === 0
-                ? `0.0.0.0:0 (${v.rev_nat_index}) (0) [flags 0x${v.flags.toString(16)}, ${v.count} backends]`
-                : `${backend ? `${backend.address}:${backend.port}` : `backend ${v.backend_id} missing`} (${v.rev_nat_index}) (${k.backend_slot})`;
-            return {
-              service: `${k.address}:${k.dport}${k.scope === 1 ? '/i' : ''}`,
-              slot: k.backend_slot,
-              backend: target,
-              key: k,
-              value: v,
-            };
-          });
+            .sort(
+              ([a], [b]) =>
+                hostPort(a.address, a.dport).localeCompare(hostPort(b.address, b.dport)) ||
+                a.backend_slot - b.backend_slot,
+            )
+            .map(([k, v]) => {
+              const backend = k.backend_slot === 0 ? undefined : backends.get(v.backend_id);
+              const target =
+                k.backend_slot === 0
+                  ? `${none} (${v.rev_nat_index}) (0) [flags 0x${v.flags.toString(16)}, ${v.count} backends]`
+                  : `${backend ? hostPort(backend.address, backend.port) : `backend ${v.backend_id} missing`} (${v.rev_nat_index}) (${k.backend_slot})`;
+              return {
+                service: `${hostPort(k.address, k.dport)}${k.scope === 1 ? '/i' : ''}`,
+                slot: k.backend_slot,
+                backend: target,
+                key: k,
+                value: v,
+              };
+            });
+        });
         print(io, flags, rows, () =>
           renderTable(rows, [
             { header: 'SERVICE ADDRESS', value: (r) => r.service },
@@ -280,22 +317,56 @@ function lbCommand(io: CliIo): Command {
   return command;
 }
 
+function listRevNat(io: CliIo, flags: MapFlags): void {
+  const rows = openFamilies([lb4ReverseNatMap(), lb6ReverseNatMap()], flags.pinRoot).flatMap((map) =>
+    map.entries().map(([id, v]) => ({ id, address: hostPort(v.address, v.port) })),
+  );
+  print(io, flags, rows, () =>
+    renderTable(rows, [
+      { header: 'ID', value: (r) => r.id },
+      { header: 'BACKEND ADDRESS (REVNAT_ID) (SLOT)', value: (r) => r.address },
+    ]),
+  );
+}
+
+const backendStates = ['active', 'terminating', 'quarantined', 'maintenance'];
+
+function listBackends(io: CliIo, flags: MapFlags): void {
+  const rows = openFamilies([lb4BackendsMap(), lb6BackendsMap()], flags.pinRoot)
+    .flatMap((map) =>
+      map.entries().map(([id, v]) => ({
+        id,
+        address: hostPort(v.address, v.port),
+        proto: protoName(v.proto),
+        state: backendStates[v.flags] ?? String(v.flags),
+      })),
+    )
+    .sort((a, b) => a.id - b.id);
+  print(io, flags, rows, () =>
+    renderTable(rows, [
+      { header: 'BACKEND ID', value: (r) => r.id },
+      { header: 'IP ADDRESS', value: (r) => r.address },
+      { header: 'PROTOCOL', value: (r) => r.proto },
+      { header: 'STATE', value: (r) => r.state },
+    ]),
+  );
+}
+
 function ctCommand(io: CliIo): Command {
   const command = new Command('ct').description(
-    'cilium_ct4_global and cilium_ct_any4_global: connection tracking',
+    'cilium_ct{4,6}_global and cilium_ct_any{4,6}_global: connection tracking',
   );
   command.addCommand(
-    mapCommand('list', 'list the IPv4 connection tracking entries').action((flags: MapFlags) => {
-      const rows = [ct4TcpMap(), ct4AnyMap()].flatMap((definition) =>
-        openPinned(definition, flags.pinRoot)
-          .entries()
-          .map(([k, v]) => ({ map: definition.spec.name, ...k, ...v })),
-      );
+    mapCommand('list', 'list the connection tracking entries, IPv4 and IPv6').action((flags: MapFlags) => {
+      const rows = [
+        ...openFamilies([ct4TcpMap(), ct6TcpMap()], flags.pinRoot),
+        ...openFamilies([ct4AnyMap(), ct6AnyMap()], flags.pinRoot),
+      ].flatMap((map) => map.entries().map(([k, v]) => ({ map: map.name, ...k, ...v })));
       print(io, flags, rows, () =>
         rows
           .map(
             (r) =>
-              `${protoName(r.nexthdr)} ${r.flags & 1 ? 'IN' : 'OUT'} ${r.saddr}:${r.sport} -> ${r.daddr}:${r.dport} ` +
+              `${protoName(r.nexthdr)} ${r.flags & 1 ? 'IN' : 'OUT'} ${hostPort(r.saddr, r.sport)} -> ${hostPort(r.daddr, r.dport)} ` +
               `expires=${r.lifetime} RxPackets=${r.rx_packets} RxBytes=${r.rx_bytes} TxPackets=${r.tx_packets} ` +
               `TxBytes=${r.tx_bytes} Flags=${r.seen_non_syn ? 'seen_non_syn ' : ''}RevNAT=${r.rev_nat_index} SourceSecurityID=${r.src_sec_id}\n`,
           )
@@ -307,18 +378,21 @@ function ctCommand(io: CliIo): Command {
 }
 
 function natCommand(io: CliIo): Command {
-  const command = new Command('nat').description('cilium_snat_v4_external: SNAT translations');
+  const command = new Command('nat').description(
+    'cilium_snat_v4_external and cilium_snat_v6_external: SNAT translations',
+  );
   command.addCommand(
-    mapCommand('list', 'list the IPv4 NAT entries').action((flags: MapFlags) => {
-      const rows = openPinned(snat4Map(), flags.pinRoot)
-        .entries()
-        .map(([k, v]) => ({ ...k, ...v }));
+    mapCommand('list', 'list the NAT entries, IPv4 and IPv6').action((flags: MapFlags) => {
+      const rows = openFamilies<Ipv4CtTuple | Ipv6CtTuple, Ipv4NatEntry | Ipv6NatEntry>(
+        [snat4Map(), snat6Map()],
+        flags.pinRoot,
+      ).flatMap((map) => map.entries().map(([k, v]) => ({ ...k, ...v })));
       print(io, flags, rows, () =>
         rows
           .map(
             (r) =>
-              `${protoName(r.nexthdr)} ${r.flags & 1 ? 'IN' : 'OUT'} ${r.saddr}:${r.sport} -> ${r.daddr}:${r.dport} ` +
-              `XLATE_${r.flags & 1 ? 'DST' : 'SRC'} ${r.to_saddr}:${r.to_sport} Created=${r.created}sec HostLocal=${r.host_local}\n`,
+              `${protoName(r.nexthdr)} ${r.flags & 1 ? 'IN' : 'OUT'} ${hostPort(r.saddr, r.sport)} -> ${hostPort(r.daddr, r.dport)} ` +
+              `XLATE_${r.flags & 1 ? 'DST' : 'SRC'} ${hostPort(r.to_saddr, r.to_sport)} Created=${r.created}sec HostLocal=${r.host_local}\n`,
           )
           .join(''),
       );
