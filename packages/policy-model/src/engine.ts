@@ -444,7 +444,9 @@ export class PolicyEngine {
   }
 
   private applyPod(view: PodView): void {
-    const namespaceLabels = this.namespaces.get(view.namespace);
+    // A namespace the manifests leave out still exists in a cluster, with the label the API server gives it.
+    const namespaceLabels =
+      this.namespaces.get(view.namespace) ?? effectiveNamespaceLabels(view.namespace, {});
     const labels = endpointIdentityLabels(
       {
         namespace: view.namespace,
