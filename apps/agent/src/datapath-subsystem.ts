@@ -15,6 +15,7 @@ import {
   defaultObjectPath,
   EndpointNetworkManager,
   type MonitorEvent,
+  type NodeRouterSpec,
 } from '@ciliary/datapath';
 import { KernelBackend } from '@ciliary/ebpf-maps';
 import { PolicyEngine } from '@ciliary/policy-model';
@@ -27,6 +28,8 @@ export interface DatapathSettings {
   readonly cleanupOnStop: boolean;
   /** Quiet period after a change before the datapath is recomputed. */
   readonly debounceMs?: number;
+  /** The router device pods route through; Cilium's cilium_host. Defaults to ciliary_host, 169.254.42.1. */
+  readonly router?: NodeRouterSpec;
 }
 
 const WATCHED: readonly ResourceKind[] = [
@@ -54,7 +57,11 @@ export class DatapathSubsystem implements Subsystem {
   private synced = new Set<string>();
   private lastError: string | undefined;
 
-  constructor(private readonly settings: DatapathSettings) {}
+  private readonly router: NodeRouterSpec;
+
+  constructor(private readonly settings: DatapathSettings) {
+    this.router = settings.router ?? DEFAULT_ROUTER;
+  }
 
   async start(context: DaemonContext): Promise<void> {
     this.context = context;
@@ -80,7 +87,7 @@ export class DatapathSubsystem implements Subsystem {
       stateDir: path.join(context.stateDir, 'datapath'),
       clock: context.clock,
       logger: context.logger,
-      network: new EndpointNetworkManager(DEFAULT_ROUTER),
+      network: new EndpointNetworkManager(this.router),
     });
     await this.manager.start();
     for (const kind of WATCHED) {
@@ -130,7 +137,7 @@ export class DatapathSubsystem implements Subsystem {
     try {
       engine.flush();
       manager.apply(
-        desiredDatapath(engine, context.source.list(Kinds.Node), context.nodeName, DEFAULT_ROUTER.routerIp),
+        desiredDatapath(engine, context.source.list(Kinds.Node), context.nodeName, this.router.routerIp),
       );
       this.lastError = undefined;
     } catch (err) {

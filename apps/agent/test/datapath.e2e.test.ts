@@ -14,6 +14,11 @@ const feature = {
   available: () => isRoot() && existsSync('/sys/fs/bpf'),
 };
 const ns = `e2e${process.pid}`;
+const router = {
+  hostDevice: `cde${process.pid % 100000}h`,
+  peerDevice: `cde${process.pid % 100000}n`,
+  routerIp: '169.254.46.1',
+};
 
 function manifests(icmpAllowed: boolean): string {
   const pod = (name: string, ip: string, app: string): string =>
@@ -58,7 +63,15 @@ describe('agent with the datapath on a manifests directory', () => {
         logLevel: 'info',
         logFormat: 'json',
       },
-      { logger: silentLogger(), datapath: { pinRoot, cleanupOnStop: true, debounceMs: 10 } },
+      {
+        logger: silentLogger(),
+        datapath: {
+          pinRoot,
+          cleanupOnStop: true,
+          debounceMs: 10,
+          router,
+        } /* a router of its own: tests run side by side */,
+      },
     );
   }, 30_000);
 

@@ -59,7 +59,12 @@ export class EndpointNetworkManager {
   async ensureRouter(): Promise<void> {
     const { hostDevice, peerDevice, routerIp } = this.router;
     if (!(await this.linkExists(hostDevice))) {
-      await this.ip('link', 'add', hostDevice, 'type', 'veth', 'peer', 'name', peerDevice);
+      // Another agent (or test) on this host may create it at the same moment.
+      await this.ip('link', 'add', hostDevice, 'type', 'veth', 'peer', 'name', peerDevice).catch(
+        async (err: unknown) => {
+          if (!(await this.linkExists(hostDevice))) throw err;
+        },
+      );
     }
     const addrs = await this.ip('-j', 'addr', 'show', 'dev', hostDevice);
     if (!addrs.includes(`"${routerIp}"`)) await this.ip('addr', 'add', `${routerIp}/32`, 'dev', hostDevice);
@@ -104,8 +109,11 @@ export class EndpointNetworkManager {
     return list.map((n) => n.name).filter((n) => n.startsWith('ciliary-'));
   }
 
+  /** Removes the router device, unless pods still route through it (another agent's, say). */
   async removeRouter(): Promise<void> {
-    if (await this.linkExists(this.router.hostDevice)) await this.ip('link', 'del', this.router.hostDevice);
+    if ((await this.listPodNamespaces()).length > 0) return;
+    if (await this.linkExists(this.router.hostDevice))
+      await this.ip('link', 'del', this.router.hostDevice).catch(() => undefined);
   }
 
   private async ensurePodSide(netns: string, ipv4: string): Promise<void> {
