@@ -33,6 +33,8 @@ export interface ServiceMeshInput {
   readonly gateways?: readonly KubeObject[];
   /** TLS Secrets that Gateway listeners name. */
   readonly secrets?: readonly KubeObject[];
+  /** Namespaces, for the labels Gateway listeners' `allowedRoutes.namespaces.selector` matches. */
+  readonly namespaces?: readonly KubeObject[];
   /** Pods running a sidecar Envoy: each gets its own snapshot (inbound and outbound listeners). */
   readonly pods?: readonly KubeObject[];
   /** Names an object's document in issues, e.g. its manifest file; defaults to `Kind NAMESPACE/NAME`. */
@@ -86,6 +88,7 @@ export function translateServiceMesh(
       routes: input.routes ?? [],
       referenceGrants: input.referenceGrants ?? [],
       secrets: input.secrets ?? [],
+      namespaces: input.namespaces ?? [],
       documentOf: userDocumentOf,
     },
     directory,

@@ -16,7 +16,9 @@ function readObjects(file: string): KubeObject[] {
     .map((doc) => doc.toJS() as KubeObject | null)
     .filter((o): o is KubeObject => o !== null)
     .map((o) =>
-      ['GatewayClass'].includes(o.kind) ? o : { ...o, metadata: { namespace: 'default', ...o.metadata } },
+      ['GatewayClass', 'Namespace'].includes(o.kind)
+        ? o
+        : { ...o, metadata: { namespace: 'default', ...o.metadata } },
     );
 }
 
@@ -47,6 +49,7 @@ describe('golden translation scenarios', () => {
       gateways: of('Gateway'),
       secrets: of('Secret'),
       pods: of('Pod'),
+      namespaces: of('Namespace'),
     });
     const actual = {
       envoy: result.envoy.toJson(),

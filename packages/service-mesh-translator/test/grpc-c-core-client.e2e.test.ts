@@ -14,7 +14,14 @@ import {
 } from '../src';
 import { AdsServer } from '../src/server';
 import { startNamedBackend, type NamedBackend } from './support/grpc-backend';
-import { ALL_TO_B, ECHO_TARGET, echoConsumerRoute, echoMesh, SPLIT_90_10 } from './support/echo-mesh';
+import {
+  ALL_TO_B,
+  ALL_TO_B_WITH_FILTERS,
+  ECHO_TARGET,
+  echoConsumerRoute,
+  echoMesh,
+  SPLIT_90_10,
+} from './support/echo-mesh';
 import { pythonGrpcAvailable, pythonGrpcTest, PythonXdsClient } from './support/python-grpc-client';
 
 // The second independent xDS client: gRPC C-core 1.51, as Debian's
@@ -153,12 +160,32 @@ describe('gRPC C-core (python3-grpcio) against the ADS server', () => {
   );
 
   pythonGrpcTest(
+    'accepts a route with timeouts, a request mirror and response headers',
+    async () => {
+      const published = publish(ALL_TO_B_WITH_FILTERS);
+      const version = published.version(TypeUrls.routeConfiguration);
+      await waitFor(
+        () => {
+          const rds = streamOfClient()?.types.find((t) => t.typeUrl === TypeUrls.routeConfiguration);
+          return rds?.state === 'ACKED' && rds.ackedVersion === version;
+        },
+        { description: 'C-core ACKing the route with filters' },
+      );
+      expect(await python().shares('/test.Echo/Hello', 10)).toEqual({ B: 10 });
+    },
+    30_000,
+  );
+
+  pythonGrpcTest(
     'NACKs a header matcher too new for it, and keeps serving the last good config',
     async () => {
       const good = publish(ALL_TO_B);
-      await waitFor(async () => (await python().shares('/test.Echo/Hello', 10))['B'] === 10, {
-        description: 'the good config in use',
-      });
+      await waitFor(
+        () =>
+          streamOfClient()?.types.find((t) => t.typeUrl === TypeUrls.routeConfiguration)?.ackedVersion ===
+          good.version(TypeUrls.routeConfiguration),
+        { description: 'the good config ACKed' },
+      );
       // HeaderMatcher.string_match is valid for Envoy (our checks pass), but C-core 1.51 predates it.
       const rejected = createSnapshot(
         codec,

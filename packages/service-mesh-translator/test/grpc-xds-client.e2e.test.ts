@@ -17,7 +17,7 @@ import {
 } from '../src';
 import { AdsServer } from '../src/server';
 import { startNamedBackend, type NamedBackend } from './support/grpc-backend';
-import { ALL_TO_B, ECHO_TARGET, echoMesh, SPLIT_90_10 } from './support/echo-mesh';
+import { ALL_TO_B, ALL_TO_B_WITH_FILTERS, ECHO_TARGET, echoMesh, SPLIT_90_10 } from './support/echo-mesh';
 
 // The real xDS client of gRPC for Node (@grpc/grpc-js-xds) resolves
 // xds:///echo.default.svc.cluster.local:7000 through our ADS server and calls
@@ -203,8 +203,32 @@ describe('@grpc/grpc-js-xds against the ADS server', () => {
     });
   }, 30_000);
 
+  test('accepts a route with timeouts, a request mirror and response headers', async () => {
+    const published = publish(ALL_TO_B_WITH_FILTERS);
+    await waitFor(
+      async () =>
+        (await clientStatus()).find((e) => e.name === ROUTE_NAME && e.typeUrl.endsWith('RouteConfiguration'))
+          ?.versionInfo === published.version(TypeUrls.routeConfiguration),
+      { description: 'the client holding the route with filters' },
+    );
+    const entry = (await clientStatus()).find(
+      (e) => e.name === ROUTE_NAME && e.typeUrl.endsWith('RouteConfiguration'),
+    );
+    expect(entry?.clientStatus).toBe('ACKED');
+    expect((await shares(10))['B']).toBe(10);
+  }, 30_000);
+
   test('after a NACKed push the old config keeps serving, and both sides record the NACK', async () => {
     const good = publish(ALL_TO_B);
+    await waitFor(
+      () =>
+        server
+          .status()
+          .streams.find((s) => s.node?.id === 'e2e-client')
+          ?.types.find((t) => t.typeUrl === TypeUrls.routeConfiguration)?.ackedVersion ===
+        good.version(TypeUrls.routeConfiguration),
+      { description: 'the good config ACKed' },
+    );
     // path_separated_prefix is valid for Envoy (our checks pass) but gRPC's client rejects it.
     const rejected = createSnapshot(
       codec,

@@ -36,6 +36,7 @@ const MESH_KINDS = [
   Kinds.ReferenceGrant,
   Kinds.Secret,
   Kinds.Pod,
+  Kinds.Namespace,
 ];
 
 interface LoadedManifests {
@@ -75,6 +76,7 @@ async function loadManifests(paths: readonly string[]): Promise<LoadedManifests>
       gateways: of('Gateway'),
       secrets: of('Secret'),
       pods: of('Pod'),
+      namespaces: of('Namespace'),
       documentOf: (object) => origins.get(object) ?? `${object.kind} ${object.metadata.name ?? ''}`,
     },
     problems,

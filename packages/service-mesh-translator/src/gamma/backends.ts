@@ -1,7 +1,7 @@
 import type { KubeObject } from '@ciliary/core';
 import { assignmentName, type ServiceDirectory } from '../eds/endpoints';
 import { isRecord } from '../util';
-import type { BackendRef, MeshRoute } from './route-model';
+import type { BackendRef, MeshRoute, RouteRule } from './route-model';
 
 /** A backendRef that did not resolve, with the ResolvedRefs reason Gateway API names. */
 export interface UnresolvedBackend {
@@ -55,4 +55,36 @@ function granted(route: MeshRoute, ref: BackendRef, grants: readonly KubeObject[
     );
     return fromOk && toOk;
   });
+}
+
+/** A rule's backends and mirror targets as clusters, and the references that did not resolve. */
+export interface ResolvedBackends {
+  readonly clusters: Array<{ cluster: string; weight: number }>;
+  readonly mirrors: Array<{ cluster: string; percent: number }>;
+  readonly unresolved: UnresolvedBackend[];
+}
+
+/** Resolves every backendRef and RequestMirror backend of a rule. */
+export function resolveRuleBackends(
+  route: MeshRoute,
+  rule: RouteRule,
+  directory: ServiceDirectory,
+  grants: readonly KubeObject[],
+): ResolvedBackends {
+  const unresolved: UnresolvedBackend[] = [];
+  const resolve = (ref: BackendRef): string | undefined => {
+    const result = resolveBackend(route, ref, directory, grants);
+    if (typeof result === 'string') return result;
+    unresolved.push(result);
+    return undefined;
+  };
+  const clusters = rule.backendRefs.flatMap((ref) => {
+    const cluster = resolve(ref);
+    return cluster === undefined ? [] : [{ cluster, weight: ref.weight }];
+  });
+  const mirrors = rule.mirrors.flatMap((mirror) => {
+    const cluster = resolve(mirror.backend);
+    return cluster === undefined ? [] : [{ cluster, percent: mirror.percent }];
+  });
+  return { clusters, mirrors, unresolved };
 }

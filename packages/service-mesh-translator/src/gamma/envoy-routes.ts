@@ -1,9 +1,13 @@
 import {
   escapeRegex,
   type HeaderModifier,
+  type PathModifier,
+  type RequestRedirect,
   type RouteMatch,
   type RouteRule,
+  type RuleTimeouts,
   type StringMatch,
+  type UrlRewrite,
 } from './route-model';
 
 type Json = Record<string, unknown>;
@@ -43,9 +47,8 @@ function envoyMatch(match: RouteMatch): Json {
   };
 }
 
-function headerOptions(modifier: HeaderModifier | undefined): Json {
-  if (!modifier) return {};
-  const add = [
+function headerEntries(modifier: HeaderModifier): Json[] {
+  return [
     ...modifier.set.map((h) => ({
       header: { key: h.name, value: h.value },
       appendAction: 'OVERWRITE_IF_EXISTS_OR_ADD',
@@ -55,9 +58,88 @@ function headerOptions(modifier: HeaderModifier | undefined): Json {
       appendAction: 'APPEND_IF_EXISTS_OR_ADD',
     })),
   ];
+}
+
+function headerOptions(modifier: HeaderModifier | undefined, side: 'request' | 'response'): Json {
+  if (!modifier) return {};
+  const add = headerEntries(modifier);
   return {
-    ...(add.length > 0 ? { requestHeadersToAdd: add } : {}),
-    ...(modifier.remove.length > 0 ? { requestHeadersToRemove: modifier.remove } : {}),
+    ...(add.length > 0 ? { [`${side}HeadersToAdd`]: add } : {}),
+    ...(modifier.remove.length > 0 ? { [`${side}HeadersToRemove`]: modifier.remove } : {}),
+  };
+}
+
+/** RE2 substitutions treat a backslash as an escape (`\1` names a group): literal ones are doubled. */
+function substitution(text: string): string {
+  return text.replace(/\\/g, '\\\\');
+}
+
+/**
+ * A Gateway API path modifier as Envoy's regex_rewrite (so the query string
+ * is kept). ReplacePrefixMatch swaps the matched prefix, a whole segment
+ * sequence: with prefix `/p` and replacement `/r`, `/p/x` becomes `/r/x` and
+ * `/p` becomes `/r`; with replacement `/`, `/p/x` becomes `/x` and `/p` `/`.
+ */
+function pathRewrite(modifier: PathModifier, match: RouteMatch): Json | undefined {
+  if (modifier.type === 'ReplaceFullPath')
+    return { pattern: { regex: '^/.*$' }, substitution: substitution(modifier.value) };
+  const prefix = match.path.value.replace(/\/+$/, '');
+  const replacement = modifier.value.replace(/\/+$/, '');
+  if (prefix === '')
+    return replacement === ''
+      ? undefined
+      : { pattern: { regex: '^/' }, substitution: `${substitution(replacement)}/` };
+  if (replacement === '') return { pattern: { regex: `^${escapeRegex(prefix)}/*` }, substitution: '/' };
+  return { pattern: { regex: `^${escapeRegex(prefix)}` }, substitution: substitution(replacement) };
+}
+
+function redirectAction(redirect: RequestRedirect, match: RouteMatch): Json {
+  const rewrite = redirect.path ? pathRewrite(redirect.path, match) : undefined;
+  return {
+    ...(redirect.scheme !== undefined ? { schemeRedirect: redirect.scheme } : {}),
+    ...(redirect.hostname !== undefined ? { hostRedirect: redirect.hostname } : {}),
+    ...(redirect.port !== undefined ? { portRedirect: redirect.port } : {}),
+    ...(rewrite ? { regexRewrite: rewrite } : {}),
+    // Envoy's default (0) is 301; Gateway API's default is 302.
+    ...(redirect.statusCode === 302 ? { responseCode: 'FOUND' } : {}),
+  };
+}
+
+function rewriteOptions(rewrite: UrlRewrite | undefined, match: RouteMatch): Json {
+  if (!rewrite) return {};
+  const path = rewrite.path ? pathRewrite(rewrite.path, match) : undefined;
+  return {
+    ...(rewrite.hostname !== undefined ? { hostRewriteLiteral: rewrite.hostname } : {}),
+    ...(path ? { regexRewrite: path } : {}),
+  };
+}
+
+/** Mirrors as Envoy's request_mirror_policies; a share below 100% as a runtime fraction. */
+function mirrorOptions(mirrors: readonly MirrorCluster[]): Json {
+  if (mirrors.length === 0) return {};
+  return {
+    requestMirrorPolicies: mirrors.map(({ cluster, percent }) => {
+      if (percent >= 100) return { cluster };
+      const fraction = Number.isInteger(percent)
+        ? { numerator: percent, denominator: 'HUNDRED' }
+        : { numerator: Math.round(percent * 10_000), denominator: 'MILLION' };
+      return { cluster, runtimeFraction: { defaultValue: fraction } };
+    }),
+  };
+}
+
+/**
+ * `timeouts.request` bounds the whole exchange (the route timeout);
+ * `backendRequest` one try of it (the retry policy's per-try timeout, with no
+ * retry conditions, so nothing is retried because of it).
+ */
+function timeoutOptions(timeouts: RuleTimeouts | undefined): Json {
+  if (!timeouts) return {};
+  return {
+    ...(timeouts.request !== undefined ? { timeout: timeouts.request } : {}),
+    ...(timeouts.backendRequest !== undefined
+      ? { retryPolicy: { perTryTimeout: timeouts.backendRequest } }
+      : {}),
   };
 }
 
@@ -67,32 +149,44 @@ export interface WeightedCluster {
   readonly weight: number;
 }
 
+/** A resolved RequestMirror target. */
+export interface MirrorCluster {
+  readonly cluster: string;
+  readonly percent: number;
+}
+
+/** Where a rule sends requests and copies of them, resolved to cluster names. */
+export interface RuleClusters {
+  readonly clusters: readonly WeightedCluster[];
+  readonly mirrors: readonly MirrorCluster[];
+}
+
 /**
  * One Envoy route for one match of one rule. Backends that did not resolve are
  * left out; with none left (or none given) the request gets a 500, as Gateway
  * API asks.
  */
-export function envoyRoute(rule: RouteRule, match: RouteMatch, clusters: readonly WeightedCluster[]): Json {
-  const base: Json = { match: envoyMatch(match), ...headerOptions(rule.requestHeaderModifier) };
-  const redirect = rule.requestRedirect;
-  if (redirect) {
-    return {
-      ...base,
-      redirect: {
-        ...(redirect.scheme !== undefined ? { schemeRedirect: redirect.scheme } : {}),
-        ...(redirect.hostname !== undefined ? { hostRedirect: redirect.hostname } : {}),
-        ...(redirect.port !== undefined ? { portRedirect: redirect.port } : {}),
-        // Envoy's default (0) is 301; Gateway API's default is 302.
-        ...(redirect.statusCode === 302 ? { responseCode: 'FOUND' } : {}),
-      },
-    };
-  }
-  const weighted = clusters.filter((c) => c.weight > 0);
+export function envoyRoute(rule: RouteRule, match: RouteMatch, backends: RuleClusters): Json {
+  const base: Json = {
+    match: envoyMatch(match),
+    ...headerOptions(rule.requestHeaderModifier, 'request'),
+    ...headerOptions(rule.responseHeaderModifier, 'response'),
+  };
+  if (rule.requestRedirect) return { ...base, redirect: redirectAction(rule.requestRedirect, match) };
+  const weighted = backends.clusters.filter((c) => c.weight > 0);
   if (weighted.length === 0) return { ...base, directResponse: { status: 500 } };
-  if (weighted.length === 1) return { ...base, route: { cluster: weighted[0]!.cluster } };
+  const target =
+    weighted.length === 1
+      ? { cluster: weighted[0]!.cluster }
+      : { weightedClusters: { clusters: weighted.map((c) => ({ name: c.cluster, weight: c.weight })) } };
   return {
     ...base,
-    route: { weightedClusters: { clusters: weighted.map((c) => ({ name: c.cluster, weight: c.weight })) } },
+    route: {
+      ...target,
+      ...rewriteOptions(rule.urlRewrite, match),
+      ...mirrorOptions(backends.mirrors),
+      ...timeoutOptions(rule.timeouts),
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Issue, KubeObject } from '@ciliary/core';
 import { type MeshService, type ServiceDirectory, type ServicePort } from '../eds/endpoints';
-import { resolveBackend } from './backends';
-import { envoyRoute, type WeightedCluster } from './envoy-routes';
+import { resolveRuleBackends } from './backends';
+import { envoyRoute, type RuleClusters } from './envoy-routes';
 import { compareMatches } from './route-order';
 import {
   parseMeshRoute,
@@ -50,7 +50,7 @@ interface Attachment {
   readonly matchIndex: number;
   readonly rule: RouteRule;
   readonly match: RouteMatch;
-  readonly clusters: WeightedCluster[];
+  readonly backends: RuleClusters;
 }
 
 function isServiceParent(ref: ParentRef): boolean {
@@ -96,7 +96,7 @@ export function gammaRouteSource(
     }
   }
   const envoyRoutes = (attached: Attachment[]): Array<Record<string, unknown>> =>
-    [...attached].sort(compareMatches).map((a) => envoyRoute(a.rule, a.match, a.clusters));
+    [...attached].sort(compareMatches).map((a) => envoyRoute(a.rule, a.match, a.backends));
   return {
     routesFor: (service, port, clientNamespace) => {
       const consumer =
@@ -164,18 +164,16 @@ function attach(
   }
   let resolved = condition('ResolvedRefs', true, 'ResolvedRefs', 'all backend references resolved');
   route.rules.forEach((rule, ruleIndex) => {
-    const clusters = rule.backendRefs.flatMap((ref) => {
-      const result = resolveBackend(route, ref, directory, grants);
-      if (typeof result === 'string') return [{ cluster: result, weight: ref.weight }];
-      problems.push(result.message);
-      resolved = condition('ResolvedRefs', false, result.reason, result.message);
-      return [];
-    });
+    const backends = resolveRuleBackends(route, rule, directory, grants);
+    for (const failed of backends.unresolved) {
+      problems.push(failed.message);
+      resolved = condition('ResolvedRefs', false, failed.reason, failed.message);
+    }
     rule.matches.forEach((match, matchIndex) => {
       for (const port of ports) {
         const key = attachmentKey(route.namespace, service, port.port);
         const list = attachments.get(key) ?? [];
-        list.push({ route, ruleIndex, matchIndex, rule, match, clusters });
+        list.push({ route, ruleIndex, matchIndex, rule, match, backends });
         attachments.set(key, list);
       }
     });

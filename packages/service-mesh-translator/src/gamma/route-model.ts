@@ -1,5 +1,15 @@
 import type { Issue, KubeObject } from '@ciliary/core';
 import { isRecord } from '../util';
+import {
+  parseFilters,
+  parseTimeouts,
+  type HeaderModifier,
+  type RequestRedirect,
+  type RuleTimeouts,
+  type UrlRewrite,
+} from './filters';
+
+export type { HeaderModifier, PathModifier, RequestRedirect, RuleTimeouts, UrlRewrite } from './filters';
 
 /** Gateway API v1 HTTPRoute/GRPCRoute fields the mesh uses, after validation. */
 export interface ParentRef {
@@ -38,24 +48,22 @@ export interface RouteMatch {
   readonly method?: string;
 }
 
-export interface HeaderModifier {
-  readonly set: ReadonlyArray<{ name: string; value: string }>;
-  readonly add: ReadonlyArray<{ name: string; value: string }>;
-  readonly remove: readonly string[];
-}
-
-export interface RequestRedirect {
-  readonly scheme?: string;
-  readonly hostname?: string;
-  readonly port?: number;
-  readonly statusCode: number;
+/** A RequestMirror filter: where copies of requests go, and what share of them. */
+export interface RequestMirror {
+  readonly backend: BackendRef;
+  /** Percent of requests mirrored (0-100). */
+  readonly percent: number;
 }
 
 export interface RouteRule {
   readonly matches: readonly RouteMatch[];
   readonly backendRefs: readonly BackendRef[];
   readonly requestHeaderModifier?: HeaderModifier;
+  readonly responseHeaderModifier?: HeaderModifier;
   readonly requestRedirect?: RequestRedirect;
+  readonly urlRewrite?: UrlRewrite;
+  readonly mirrors: readonly RequestMirror[];
+  readonly timeouts?: RuleTimeouts;
 }
 
 export interface MeshRoute {
@@ -151,41 +159,57 @@ function parseRule(
             : parseHttpMatch(m, `${path}/matches/${i}`, problem),
         );
   const backendRefs = list(r['backendRefs']).flatMap((ref, i) => {
-    const p = `${path}/backendRefs/${i}`;
-    if (!isRecord(ref) || !str(ref['name'])) {
-      problem(`${p}/name`, 'is required');
-      return [];
-    }
-    const weight = ref['weight'] === undefined ? 1 : num(ref['weight']);
-    if (weight === undefined || weight < 0 || weight > 1_000_000)
-      problem(`${p}/weight`, 'must be an integer from 0 to 1000000');
-    const port = num(ref['port']);
-    const group = str(ref['group']) ?? '';
-    const refKind = str(ref['kind']) ?? 'Service';
-    if (group === '' && refKind === 'Service' && port === undefined)
-      problem(`${p}/port`, 'is required when referring to a Service');
-    return [
-      {
-        group,
-        kind: refKind,
-        namespace: str(ref['namespace']) ?? namespace,
-        name: str(ref['name'])!,
-        weight: weight ?? 1,
-        ...(port !== undefined ? { port } : {}),
-      },
-    ];
+    const parsed = parseBackendRef(ref, `${path}/backendRefs/${i}`, namespace, problem);
+    return parsed ? [parsed] : [];
   });
-  const filters = list(r['filters']).filter(isRecord);
-  const out: { -readonly [K in keyof RouteRule]: RouteRule[K] } = { matches, backendRefs };
-  filters.forEach((filter, i) => {
-    const p = `${path}/filters/${i}`;
-    if (filter['type'] === 'RequestHeaderModifier')
-      out.requestHeaderModifier = parseHeaderModifier(filter['requestHeaderModifier']);
-    else if (filter['type'] === 'RequestRedirect' && kind === 'HTTPRoute')
-      out.requestRedirect = parseRedirect(filter['requestRedirect'], `${p}/requestRedirect`, problem);
-    else problem(`${p}/type`, `filter ${String(filter['type'])} is not supported for mesh routes`);
+  const singlePrefixMatch = matches.length === 1 && matches[0]!.path.type === 'PathPrefix';
+  const filters = parseFilters(kind, list(r['filters']), `${path}/filters`, singlePrefixMatch, problem);
+  const mirrors = filters.mirrors.flatMap((mirror) => {
+    const backend = isRecord(mirror.ref)
+      ? parseBackendRef(mirror.ref, mirror.path, namespace, problem)
+      : undefined;
+    return backend ? [{ backend, percent: mirror.percent }] : [];
   });
-  return out;
+  const timeouts =
+    kind === 'HTTPRoute' ? parseTimeouts(r['timeouts'], `${path}/timeouts`, problem) : undefined;
+  return {
+    matches,
+    backendRefs,
+    mirrors,
+    ...(filters.requestHeaderModifier ? { requestHeaderModifier: filters.requestHeaderModifier } : {}),
+    ...(filters.responseHeaderModifier ? { responseHeaderModifier: filters.responseHeaderModifier } : {}),
+    ...(filters.requestRedirect ? { requestRedirect: filters.requestRedirect } : {}),
+    ...(filters.urlRewrite ? { urlRewrite: filters.urlRewrite } : {}),
+    ...(timeouts ? { timeouts } : {}),
+  };
+}
+
+function parseBackendRef(
+  ref: unknown,
+  path: string,
+  namespace: string,
+  problem: Problem,
+): BackendRef | undefined {
+  if (!isRecord(ref) || !str(ref['name'])) {
+    problem(`${path}/name`, 'is required');
+    return undefined;
+  }
+  const weight = ref['weight'] === undefined ? 1 : num(ref['weight']);
+  if (weight === undefined || weight < 0 || weight > 1_000_000)
+    problem(`${path}/weight`, 'must be an integer from 0 to 1000000');
+  const port = num(ref['port']);
+  const group = str(ref['group']) ?? '';
+  const refKind = str(ref['kind']) ?? 'Service';
+  if (group === '' && refKind === 'Service' && port === undefined)
+    problem(`${path}/port`, 'is required when referring to a Service');
+  return {
+    group,
+    kind: refKind,
+    namespace: str(ref['namespace']) ?? namespace,
+    name: str(ref['name'])!,
+    weight: weight ?? 1,
+    ...(port !== undefined ? { port } : {}),
+  };
 }
 
 function parseStringMatches(value: unknown, path: string, problem: Problem): StringMatch[] {
@@ -249,28 +273,4 @@ function parseGrpcMatch(match: unknown, path: string, problem: Problem): RouteMa
 
 export function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function parseHeaderModifier(value: unknown): HeaderModifier {
-  const v = isRecord(value) ? value : {};
-  const pairs = (x: unknown): Array<{ name: string; value: string }> =>
-    list(x)
-      .filter(isRecord)
-      .map((h) => ({ name: String(h['name']), value: String(h['value']) }));
-  return { set: pairs(v['set']), add: pairs(v['add']), remove: list(v['remove']).map(String) };
-}
-
-function parseRedirect(value: unknown, path: string, problem: Problem): RequestRedirect {
-  const v = isRecord(value) ? value : {};
-  const statusCode = num(v['statusCode']) ?? 302;
-  if (statusCode !== 301 && statusCode !== 302) problem(`${path}/statusCode`, 'must be 301 or 302');
-  const scheme = str(v['scheme']);
-  const hostname = str(v['hostname']);
-  const port = num(v['port']);
-  return {
-    statusCode,
-    ...(scheme !== undefined ? { scheme } : {}),
-    ...(hostname !== undefined ? { hostname } : {}),
-    ...(port !== undefined ? { port } : {}),
-  };
 }

@@ -1,7 +1,24 @@
 import type { MeshRoute, ParentRef } from '../gamma/route-model';
 import type { RouteCondition } from '../gamma/gamma';
 import { intersectHostnames } from './hostnames';
+import { selectorMatches } from './label-selector';
 import type { Gateway, GatewayListener } from './model';
+
+/** Labels of a namespace by name; Kubernetes labels each with `kubernetes.io/metadata.name`. */
+export type NamespaceLabels = (namespace: string) => Readonly<Record<string, string>>;
+
+/** Whether a listener's allowedRoutes.namespaces admits routes from a namespace. */
+export function namespaceAllowed(
+  listener: GatewayListener,
+  gateway: Gateway,
+  routeNamespace: string,
+  labelsOf: NamespaceLabels,
+): boolean {
+  const allowed = listener.allowedNamespaces;
+  if (allowed === 'All') return true;
+  if (allowed === 'Same') return routeNamespace === gateway.namespace;
+  return selectorMatches(allowed.selector, labelsOf(routeNamespace));
+}
 
 /** Where a route attached on one Gateway: per listener, the hostnames it serves there. */
 export interface GatewayAttachment {
@@ -36,6 +53,7 @@ export function attachRoute(
   hostnames: readonly string[],
   parent: ParentRef,
   gateway: Gateway,
+  labelsOf: NamespaceLabels,
 ): AttachResult {
   const named = gateway.listeners.filter(
     (l) =>
@@ -45,9 +63,7 @@ export function attachRoute(
   if (named.length === 0)
     return refused('NoMatchingParent', 'no listener matches the sectionName/port of the parentRef');
   const allowed = named.filter(
-    (l) =>
-      (l.allowedNamespaces === 'All' || route.namespace === gateway.namespace) &&
-      l.allowedKinds.includes(route.kind),
+    (l) => namespaceAllowed(l, gateway, route.namespace, labelsOf) && l.allowedKinds.includes(route.kind),
   );
   if (allowed.length === 0)
     return refused(

@@ -1,5 +1,6 @@
 import type { Issue, KubeObject } from '@ciliary/core';
 import { isRecord } from '../util';
+import { parseLabelSelector, type LabelSelector } from './label-selector';
 
 /** The controller name Cilium's Gateway API implementation answers to. */
 export const CILIUM_GATEWAY_CONTROLLER = 'io.cilium/gateway-controller';
@@ -15,8 +16,8 @@ export interface GatewayListener {
   readonly port: number;
   readonly protocol: 'HTTP' | 'HTTPS';
   readonly certificateRefs: readonly CertificateRef[];
-  /** Which namespaces' routes may attach: Same or All (Selector needs Namespace labels, not read here). */
-  readonly allowedNamespaces: 'Same' | 'All';
+  /** Which namespaces' routes may attach: the Gateway's, all, or those whose labels a selector matches. */
+  readonly allowedNamespaces: 'Same' | 'All' | { readonly selector: LabelSelector };
   readonly allowedKinds: readonly string[];
 }
 
@@ -58,9 +59,19 @@ export function parseGateway(object: KubeObject, document: string, issues: Issue
     if (protocol === 'HTTPS' && refs.length === 0)
       problem(`${path}/tls/certificateRefs`, 'an HTTPS listener needs a certificate');
     const allowed = isRecord(l['allowedRoutes']) ? l['allowedRoutes'] : {};
-    const from = isRecord(allowed['namespaces']) ? (str(allowed['namespaces']['from']) ?? 'Same') : 'Same';
-    if (from !== 'Same' && from !== 'All')
-      problem(`${path}/allowedRoutes/namespaces/from`, `${from} is not supported (Same or All)`);
+    const namespaces = isRecord(allowed['namespaces']) ? allowed['namespaces'] : {};
+    const from = str(namespaces['from']) ?? 'Same';
+    if (from !== 'Same' && from !== 'All' && from !== 'Selector')
+      problem(`${path}/allowedRoutes/namespaces/from`, `${from} is not Same, All or Selector`);
+    const selector =
+      from === 'Selector'
+        ? parseLabelSelector(
+            namespaces['selector'],
+            document,
+            `${path}/allowedRoutes/namespaces/selector`,
+            issues,
+          )
+        : undefined;
     const kinds = (Array.isArray(allowed['kinds']) ? allowed['kinds'] : [])
       .filter(isRecord)
       .map((k) => String(k['kind']));
@@ -76,7 +87,7 @@ export function parseGateway(object: KubeObject, document: string, issues: Issue
           namespace: str(r['namespace']) ?? namespace,
           name: String(r['name']),
         })),
-        allowedNamespaces: from === 'All' ? 'All' : 'Same',
+        allowedNamespaces: selector ? { selector } : from === 'All' ? 'All' : 'Same',
         allowedKinds: kinds.length > 0 ? kinds : ['HTTPRoute', 'GRPCRoute'],
       } satisfies GatewayListener,
     ];

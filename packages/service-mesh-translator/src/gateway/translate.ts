@@ -1,12 +1,12 @@
 import type { Issue, KubeObject } from '@ciliary/core';
 import type { ServiceDirectory } from '../eds/endpoints';
-import { resolveBackend } from '../gamma/backends';
-import { envoyRoute, type WeightedCluster } from '../gamma/envoy-routes';
+import { resolveRuleBackends } from '../gamma/backends';
+import { envoyRoute, type RuleClusters } from '../gamma/envoy-routes';
 import type { RouteCondition, RouteParentStatus } from '../gamma/gamma';
 import { compareMatches, type PlacedMatch } from '../gamma/route-order';
 import { parseMeshRoute, type MeshRoute, type RouteRule } from '../gamma/route-model';
 import { byCodePoint } from '../util';
-import { attachRoute, isGatewayParent } from './attach';
+import { attachRoute, isGatewayParent, type NamespaceLabels } from './attach';
 import { vhostDomains, wildcardAuthorityRegex } from './hostnames';
 import {
   CILIUM_GATEWAY_CONTROLLER,
@@ -25,6 +25,8 @@ export interface GatewayInput {
   readonly referenceGrants: readonly KubeObject[];
   /** Kubernetes Secrets holding listener certificates (type kubernetes.io/tls). */
   readonly secrets: readonly KubeObject[];
+  /** Namespaces, for the labels `allowedRoutes.namespaces.selector` matches. */
+  readonly namespaces?: readonly KubeObject[];
   readonly documentOf: (object: KubeObject) => string;
   readonly controllerName?: string;
 }
@@ -59,7 +61,7 @@ export interface GatewayTranslation {
 /** A route match placed on one host of one Gateway, with its resolved backends. */
 interface HostRoute extends PlacedMatch {
   readonly rule: RouteRule;
-  readonly clusters: WeightedCluster[];
+  readonly backends: RuleClusters;
 }
 
 /** Per secure/insecure side of a Gateway: host -> matches. */
@@ -92,8 +94,15 @@ export function translateGateways(input: GatewayInput, directory: ServiceDirecto
     })
     .filter((g) => owned.has(g.className))
     .sort((a, b) => byCodePoint(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
-  for (const gateway of gateways) translateGateway(gateway, routes, input, directory, out);
+  const labelsOf = namespaceLabels(input.namespaces ?? []);
+  for (const gateway of gateways) translateGateway(gateway, routes, input, directory, labelsOf, out);
   return out;
+}
+
+/** Namespace labels from Namespace objects; a namespace not given has only its name label. */
+function namespaceLabels(namespaces: readonly KubeObject[]): NamespaceLabels {
+  const byName = new Map(namespaces.map((n) => [n.metadata.name ?? '', n.metadata.labels ?? {}]));
+  return (namespace) => ({ ...byName.get(namespace), 'kubernetes.io/metadata.name': namespace });
 }
 
 function translateGateway(
@@ -101,6 +110,7 @@ function translateGateway(
   routes: readonly MeshRoute[],
   input: GatewayInput,
   directory: ServiceDirectory,
+  labelsOf: NamespaceLabels,
   out: GatewayTranslation,
 ): void {
   const insecure: HostTable = new Map();
@@ -108,7 +118,7 @@ function translateGateway(
   const attached = new Map<string, number>();
   for (const route of routes) {
     for (const parent of route.parentRefs.filter((p) => isGatewayParent(p, gateway))) {
-      const result = attachRoute(route, route.hostnames, parent, gateway);
+      const result = attachRoute(route, route.hostnames, parent, gateway, labelsOf);
       const routeName = `${route.kind} ${route.namespace}/${route.name}`;
       if (!result.accepted) {
         out.routeStatuses.push({ route: routeName, parentRef: parent, conditions: [result.condition] });
@@ -173,23 +183,21 @@ function placeRoute(
     message: 'all backend references resolved',
   };
   const matches = route.rules.flatMap((rule, ruleIndex) => {
-    const clusters = rule.backendRefs.flatMap((ref) => {
-      const result = resolveBackend(route, ref, directory, input.referenceGrants);
-      if (typeof result === 'string') return [{ cluster: result, weight: ref.weight }];
+    const backends = resolveRuleBackends(route, rule, directory, input.referenceGrants);
+    for (const failed of backends.unresolved) {
       issues.push({
         document: route.document,
         path: `/spec/rules/${ruleIndex}/backendRefs`,
-        message: result.message,
+        message: failed.message,
       });
       resolvedRefs = {
         type: 'ResolvedRefs',
         status: 'False',
-        reason: result.reason,
-        message: result.message,
+        reason: failed.reason,
+        message: failed.message,
       };
-      return [];
-    });
-    return rule.matches.map((match, matchIndex) => ({ route, ruleIndex, matchIndex, match, rule, clusters }));
+    }
+    return rule.matches.map((match, matchIndex) => ({ route, ruleIndex, matchIndex, match, rule, backends }));
   });
   return { matches, resolvedRefs };
 }
@@ -213,7 +221,10 @@ function virtualHosts(table: HostTable): Array<Record<string, unknown>> {
       [...table.get(h)!].sort(compareMatches),
     );
     const routes = ordered.map((placed) => {
-      const route = envoyRoute(placed.rule, placed.match, placed.clusters.map(toGatewayCluster));
+      const route = envoyRoute(placed.rule, placed.match, {
+        clusters: placed.backends.clusters.map(toGatewayCluster),
+        mirrors: placed.backends.mirrors.map(toGatewayCluster),
+      });
       if (!authority) return route;
       const match = route['match'] as Record<string, unknown>;
       const headers = (match['headers'] as unknown[] | undefined) ?? [];
@@ -230,12 +241,14 @@ function virtualHosts(table: HostTable): Array<Record<string, unknown>> {
 }
 
 /** Gateway clusters are named `NS:SERVICE:PORT` (no '/'), so each CEC qualifies its own copy; EDS stays shared. */
-function toGatewayCluster(cluster: WeightedCluster): WeightedCluster {
-  return { ...cluster, cluster: cluster.cluster.replace('/', ':') };
+function toGatewayCluster<T extends { cluster: string }>(target: T): T {
+  return { ...target, cluster: target.cluster.replace('/', ':') };
 }
 
+/** Every EDS name the routes send to or mirror to. */
 function backendsOf(matches: readonly HostRoute[]): string[] {
-  return [...new Set(matches.flatMap((m) => m.clusters.map((c) => c.cluster)))].sort(byCodePoint);
+  const targets = matches.flatMap((m) => [...m.backends.clusters, ...m.backends.mirrors]);
+  return [...new Set(targets.map((c) => c.cluster))].sort(byCodePoint);
 }
 
 function tlsChains(

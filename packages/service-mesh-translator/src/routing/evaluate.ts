@@ -18,15 +18,21 @@ interface Chosen {
   readonly route: number;
 }
 
+/** The request as forwarded, when the route rewrites it (path and query, authority). */
+export interface Rewritten {
+  readonly rewritten?: { readonly path: string; readonly authority: string };
+}
+
 /** What Envoy would do with the request. */
 export type RouteDecision =
   | { readonly action: 'no-virtual-host' }
   | { readonly action: 'no-route'; readonly virtualHost: string }
-  | (Chosen & { readonly action: 'cluster'; readonly cluster: string })
-  | (Chosen & {
-      readonly action: 'weighted-clusters';
-      readonly clusters: ReadonlyArray<{ name: string; weight: number }>;
-    })
+  | (Chosen & Rewritten & { readonly action: 'cluster'; readonly cluster: string })
+  | (Chosen &
+      Rewritten & {
+        readonly action: 'weighted-clusters';
+        readonly clusters: ReadonlyArray<{ name: string; weight: number }>;
+      })
   | (Chosen & { readonly action: 'redirect'; readonly redirect: Json })
   | (Chosen & { readonly action: 'direct-response'; readonly status: number })
   | (Chosen & { readonly action: 'other' });
@@ -80,16 +86,42 @@ function routeMatches(route: Json, request: HttpRequest): boolean {
   );
 }
 
-function decide(route: Json, chosen: Chosen): RouteDecision {
+/** An RE2 substitution (`\1` for a group) in JavaScript's replacement syntax (`$1`). */
+function jsReplacement(substitution: string): string {
+  return substitution
+    .replace(/\$/g, '$$$$')
+    .replace(/\\(\d|\\)/g, (_all, c: string) => (c === '\\' ? '\\' : `$${c}`));
+}
+
+/** The path and authority after the route action's rewrites (regex, prefix, host literal). */
+function rewrite(route: Json, action: Json, request: HttpRequest): Rewritten {
+  const query = request.path.includes('?') ? request.path.slice(request.path.indexOf('?')) : '';
+  const bare = request.path.slice(0, request.path.length - query.length);
+  let path = bare;
+  const regex = isRecord(action['regexRewrite']) ? action['regexRewrite'] : undefined;
+  const match = isRecord(route['match']) ? route['match'] : {};
+  if (regex && isRecord(regex['pattern'])) {
+    const pattern = new RegExp(String(regex['pattern']['regex'] ?? ''), 'g');
+    path = bare.replace(pattern, jsReplacement(String(regex['substitution'] ?? '')));
+  } else if (typeof action['prefixRewrite'] === 'string') {
+    const matched = String(match['prefix'] ?? match['pathSeparatedPrefix'] ?? match['path'] ?? '');
+    path = `${action['prefixRewrite']}${bare.slice(matched.length)}`;
+  }
+  const host = typeof action['hostRewriteLiteral'] === 'string' ? action['hostRewriteLiteral'] : undefined;
+  if (path === bare && host === undefined) return {};
+  return { rewritten: { path: `${path}${query}`, authority: host ?? request.authority } };
+}
+
+function decide(route: Json, chosen: Chosen, request: HttpRequest): RouteDecision {
   const action = isRecord(route['route']) ? route['route'] : undefined;
   if (action && typeof action['cluster'] === 'string')
-    return { ...chosen, action: 'cluster', cluster: action['cluster'] };
+    return { ...chosen, action: 'cluster', cluster: action['cluster'], ...rewrite(route, action, request) };
   if (action && isRecord(action['weightedClusters'])) {
     const clusters = records(action['weightedClusters']['clusters']).map((c) => ({
       name: String(c['name'] ?? ''),
       weight: Number(c['weight'] ?? 0),
     }));
-    return { ...chosen, action: 'weighted-clusters', clusters };
+    return { ...chosen, action: 'weighted-clusters', clusters, ...rewrite(route, action, request) };
   }
   if (isRecord(route['redirect'])) return { ...chosen, action: 'redirect', redirect: route['redirect'] };
   if (isRecord(route['directResponse']))
@@ -115,5 +147,5 @@ export function evaluateRoute(routeConfiguration: Json, request: HttpRequest): R
   const routes = records(best.vhost['routes']);
   const index = routes.findIndex((route) => routeMatches(route, request));
   if (index < 0) return { action: 'no-route', virtualHost };
-  return decide(routes[index]!, { virtualHost, route: index });
+  return decide(routes[index]!, { virtualHost, route: index }, request);
 }

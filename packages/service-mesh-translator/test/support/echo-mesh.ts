@@ -102,3 +102,20 @@ export function echoConsumerRoute(namespace: string): { route: KubeObject; grant
     },
   };
 }
+
+/**
+ * Everything to B, with what gRPC clients do not act on but must accept:
+ * timeouts (route timeout, per-try timeout), a request mirror and response
+ * header changes.
+ */
+export const ALL_TO_B_WITH_FILTERS = {
+  backendRefs: [{ name: 'echo-b', port: 7002 }],
+  filters: [
+    { type: 'RequestMirror', requestMirror: { backendRef: { name: 'echo-a', port: 7001 }, percent: 50 } },
+    {
+      type: 'ResponseHeaderModifier',
+      responseHeaderModifier: { set: [{ name: 'x-served-by', value: 'b' }] },
+    },
+  ],
+  timeouts: { request: '5s', backendRequest: '2s' },
+};
