@@ -63,9 +63,14 @@ export function pathOnly(path: string): string {
  */
 export class RouteEvaluator {
   private readonly regexes = new RegexCache();
+  /** Domain lookups per route configuration, built on first use (configurations are immutable snapshots). */
+  private readonly indexes = new WeakMap<readonly unknown[], DomainIndex>();
 
   evaluate(routeConfiguration: Json, request: HttpRequest): RouteDecision {
-    const vhost = this.selectVirtualHost(records(routeConfiguration['virtualHosts']), request.authority);
+    const vhosts = Array.isArray(routeConfiguration['virtualHosts'])
+      ? routeConfiguration['virtualHosts']
+      : [];
+    const vhost = this.selectVirtualHost(vhosts, request.authority);
     if (!vhost)
       return {
         action: 'not-found',
@@ -85,35 +90,25 @@ export class RouteEvaluator {
   }
 
   selectVirtualHost(vhosts: readonly Json[], authority: string): Json | undefined {
-    const host = authority.toLowerCase();
-    let suffix: { vhost: Json; length: number } | undefined;
-    let prefix: { vhost: Json; length: number } | undefined;
-    let fallback: Json | undefined;
-    for (const vhost of vhosts) {
-      for (const raw of Array.isArray(vhost['domains']) ? vhost['domains'] : []) {
-        const domain = String(raw).toLowerCase();
-        if (domain === '*') fallback ??= vhost;
-        else if (domain.startsWith('*')) {
-          const tail = domain.slice(1);
-          if (host.length > tail.length && host.endsWith(tail) && tail.length > (suffix?.length ?? -1))
-            suffix = { vhost, length: tail.length };
-        } else if (domain.endsWith('*')) {
-          const head = domain.slice(0, -1);
-          if (host.length > head.length && host.startsWith(head) && head.length > (prefix?.length ?? -1))
-            prefix = { vhost, length: head.length };
-        } else if (domain === host) return vhost;
-      }
+    return this.domainIndex(vhosts).lookup(authority.toLowerCase());
+  }
+
+  private domainIndex(vhosts: readonly Json[]): DomainIndex {
+    let index = this.indexes.get(vhosts);
+    if (!index) {
+      index = new DomainIndex(vhosts);
+      this.indexes.set(vhosts, index);
     }
-    return suffix?.vhost ?? prefix?.vhost ?? fallback;
+    return index;
   }
 
   private routeMatches(route: Json, request: HttpRequest, headers: ReadonlyMap<string, string>): boolean {
     const match = isRecord(route['match']) ? route['match'] : {};
     if (!this.pathMatches(match, request.path)) return false;
     if (!records(match['headers']).every((h) => matchHeader(h, headers, this.regexes))) return false;
-    const query = new URLSearchParams(
-      request.path.includes('?') ? request.path.slice(request.path.indexOf('?') + 1) : '',
-    );
+    if (!Array.isArray(match['queryParameters'])) return true;
+    const queryAt = request.path.indexOf('?');
+    const query = new URLSearchParams(queryAt < 0 ? '' : request.path.slice(queryAt + 1));
     return records(match['queryParameters']).every((q) => matchQueryParameter(q, query, this.regexes));
   }
 
@@ -199,4 +194,41 @@ export function splitAuthority(authority: string): [string, string | undefined] 
   const match = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority);
   if (!match) return [authority, undefined];
   return [match[1] ?? authority, match[2] === undefined || match[2] === '' ? undefined : match[2]];
+}
+
+/**
+ * Envoy's virtual host lookup: exact domains in a map, then `*suffix`
+ * wildcards longest first, then `prefix*` wildcards longest first, then `*`.
+ * A wildcard never matches the empty string. Domains compare case-insensitively.
+ */
+class DomainIndex {
+  private readonly exact = new Map<string, Json>();
+  private readonly suffixes: Array<{ tail: string; vhost: Json }> = [];
+  private readonly prefixes: Array<{ head: string; vhost: Json }> = [];
+  private readonly fallback: Json | undefined;
+
+  constructor(vhosts: readonly unknown[]) {
+    let fallback: Json | undefined;
+    for (const vhost of records(vhosts)) {
+      for (const raw of Array.isArray(vhost['domains']) ? vhost['domains'] : []) {
+        const domain = String(raw).toLowerCase();
+        if (domain === '*') fallback ??= vhost;
+        else if (domain.startsWith('*')) this.suffixes.push({ tail: domain.slice(1), vhost });
+        else if (domain.endsWith('*')) this.prefixes.push({ head: domain.slice(0, -1), vhost });
+        else if (!this.exact.has(domain)) this.exact.set(domain, vhost);
+      }
+    }
+    this.suffixes.sort((a, b) => b.tail.length - a.tail.length);
+    this.prefixes.sort((a, b) => b.head.length - a.head.length);
+    this.fallback = fallback;
+  }
+
+  lookup(host: string): Json | undefined {
+    const exact = this.exact.get(host);
+    if (exact) return exact;
+    const suffix = this.suffixes.find((s) => host.length > s.tail.length && host.endsWith(s.tail));
+    if (suffix) return suffix.vhost;
+    const prefix = this.prefixes.find((p) => host.length > p.head.length && host.startsWith(p.head));
+    return prefix?.vhost ?? this.fallback;
+  }
 }

@@ -20,20 +20,43 @@ function transportOf(chain: Json): string | undefined {
     : undefined;
 }
 
+/** A listener's chains by server name, built once per listener (snapshots are immutable). */
+interface ChainIndex {
+  readonly byName: ReadonlyMap<string, Json[]>;
+  readonly unnamed: Json[];
+}
+
+const indexes = new WeakMap<Json, ChainIndex>();
+
+function chainIndex(listener: Json): ChainIndex {
+  let index = indexes.get(listener);
+  if (index) return index;
+  const byName = new Map<string, Json[]>();
+  const unnamed: Json[] = [];
+  for (const chain of records(listener['filterChains'])) {
+    const names = serverNamesOf(chain);
+    if (names.length === 0) unnamed.push(chain);
+    for (const name of names) byName.set(name, [...(byName.get(name) ?? []), chain]);
+  }
+  index = { byName, unnamed };
+  indexes.set(listener, index);
+  return index;
+}
+
 /** Chains by server name, most specific first: the exact name, then `*.` wildcards from longest, then chains naming none. */
-function byServerName(chains: readonly Json[], serverName: string | undefined): Json[] {
+function byServerName(listener: Json, serverName: string | undefined): Json[] {
+  const index = chainIndex(listener);
   if (serverName !== undefined) {
     const name = serverName.toLowerCase();
-    const exact = chains.filter((c) => serverNamesOf(c).includes(name));
-    if (exact.length > 0) return exact;
+    const exact = index.byName.get(name);
+    if (exact) return exact;
     const labels = name.split('.');
     for (let i = 1; i < labels.length; i++) {
-      const wildcard = `*.${labels.slice(i).join('.')}`;
-      const found = chains.filter((c) => serverNamesOf(c).includes(wildcard));
-      if (found.length > 0) return found;
+      const found = index.byName.get(`*.${labels.slice(i).join('.')}`);
+      if (found) return found;
     }
   }
-  return chains.filter((c) => serverNamesOf(c).length === 0);
+  return index.unnamed;
 }
 
 /**
@@ -46,10 +69,7 @@ export function selectFilterChain(
   listener: Json,
   connection: { readonly tls: boolean; readonly serverName: string | undefined },
 ): Json | undefined {
-  const named = byServerName(
-    records(listener['filterChains']),
-    connection.tls ? connection.serverName : undefined,
-  );
+  const named = byServerName(listener, connection.tls ? connection.serverName : undefined);
   const transport = connection.tls ? 'tls' : 'raw_buffer';
   const exact = named.filter((c) => transportOf(c) === transport);
   const chosen = exact.length > 0 ? exact : named.filter((c) => transportOf(c) === undefined);

@@ -81,11 +81,17 @@ export class IngressRouter {
   private readonly evaluator = new RouteEvaluator();
   private readonly roundRobin = new Map<string, number>();
 
+  private readonly servicesByKey: ReadonlyMap<string, KubeObject>;
+
   constructor(
     private readonly snapshot: Snapshot,
     private readonly loadBalancers: readonly LoadBalancer[],
-    private readonly services: readonly KubeObject[],
-  ) {}
+    services: readonly KubeObject[],
+  ) {
+    this.servicesByKey = new Map(
+      services.map((s) => [`${s.metadata.namespace ?? 'default'}/${s.metadata.name ?? ''}`, s]),
+    );
+  }
 
   /** The load balancer for `ingress` (`NAMESPACE/NAME`), or the only one there is. */
   loadBalancerFor(ingress?: string): LoadBalancer | string {
@@ -124,11 +130,7 @@ export class IngressRouter {
   }
 
   private servicePortProblem(loadBalancer: LoadBalancer, port: number): string | undefined {
-    const service = this.services.find(
-      (s) =>
-        s.metadata.namespace === loadBalancer.service.namespace &&
-        s.metadata.name === loadBalancer.service.name,
-    );
+    const service = this.servicesByKey.get(`${loadBalancer.service.namespace}/${loadBalancer.service.name}`);
     const spec = service && isRecord(service['spec']) ? service['spec'] : {};
     if (records(spec['ports']).some((p) => p['port'] === port)) return undefined;
     return `Service ${loadBalancer.service.namespace}/${loadBalancer.service.name} has no port ${port}`;
