@@ -45,14 +45,18 @@ export const DEFAULT_DATAPATH: DatapathSettings = { pinRoot: DEFAULT_PIN_ROOT, c
  * wired in here as they land.
  */
 export function startAgent(config: DaemonConfig, options: AgentOptions = {}): Promise<RunningDaemon> {
+  // One policy engine: the datapath enforces what the policy subsystem computes and serves.
+  const policy = new PolicySubsystem();
   return startDaemon({
     daemon: 'agent',
     version: AGENT_VERSION,
     config,
     kinds: AGENT_KINDS,
     subsystems: [
-      new PolicySubsystem(),
-      ...(options.datapath === false ? [] : [new DatapathSubsystem(options.datapath ?? DEFAULT_DATAPATH)]),
+      policy,
+      ...(options.datapath === false
+        ? []
+        : [new DatapathSubsystem(options.datapath ?? DEFAULT_DATAPATH, policy)]),
       ...(options.clustermesh ? [new ClusterMeshSubsystem(options.clustermesh)] : []),
       ...(options.egress ? [new EgressGatewaySubsystem(options.egress)] : []),
       ...(options.sensor ? [new SensorSubsystem({ ...options.sensor, version: AGENT_VERSION })] : []),

@@ -57,6 +57,7 @@ export class PolicySubsystem implements Subsystem {
   private readonly rejected = new Map<string, readonly PolicyIssue[]>();
   private lastError: string | undefined;
   private computed = false;
+  private readonly listeners = new Set<(engine: PolicyEngine) => void>();
 
   constructor(private readonly settings: PolicySettings = {}) {}
 
@@ -67,6 +68,17 @@ export class PolicySubsystem implements Subsystem {
     for (const kind of WATCHED)
       this.unsubscribes.push(context.source.subscribe(kind, (event) => this.onEvent(kind, event)));
     this.registerApi(context);
+  }
+
+  /**
+   * Calls `listener` with the engine after every recomputation (and at once
+   * when one has happened): the datapath enforces what this engine decides, so
+   * the agent runs one engine, not one per consumer.
+   */
+  onComputed(listener: (engine: PolicyEngine) => void): () => void {
+    this.listeners.add(listener);
+    if (this.computed && this.engine) listener(this.engine);
+    return () => this.listeners.delete(listener);
   }
 
   async stop(): Promise<void> {
@@ -127,6 +139,7 @@ export class PolicySubsystem implements Subsystem {
       const changes = engine.flush();
       this.computed = true;
       this.lastError = undefined;
+      for (const listener of this.listeners) listener(engine);
       if (changes.length > 0)
         context.logger.debug(
           {

@@ -68,7 +68,7 @@ describe('agent with the datapath on a manifests directory', () => {
         datapath: {
           pinRoot,
           cleanupOnStop: true,
-          debounceMs: 10,
+
           router,
         } /* a router of its own: tests run side by side */,
       },

@@ -236,7 +236,7 @@ describe('policy matrix: kernel verdicts equal policy-model verdicts', () => {
   const start = (cleanupOnStop: boolean): Promise<RunningDaemon> =>
     startAgent(config, {
       logger: silentLogger(),
-      datapath: { pinRoot, cleanupOnStop, debounceMs: 10, router },
+      datapath: { pinRoot, cleanupOnStop, router },
     });
 
   beforeAll(() => {
