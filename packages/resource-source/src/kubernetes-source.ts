@@ -25,6 +25,8 @@ export interface KubernetesSourceOptions {
   readonly kubeconfig?: string;
   /** Delay before restarting an informer after its watch failed. */
   readonly restartDelayMs?: number;
+  /** Delay before looking again for a kind the API server does not serve (a CRD not installed). */
+  readonly notServedRetryMs?: number;
 }
 
 /**
@@ -131,11 +133,21 @@ export class KubernetesSource implements ResourceSource {
     informer.on('error', (err: unknown) => {
       this.errors.set(id, errorMessage(err));
       if (this.stopped) return;
-      logger.warn({ kind: id, err: errorMessage(err) }, 'list or watch failed; restarting');
+      // A kind the API server does not serve (its CRD is not installed) must not hold up
+      // start-up: it counts as synced and empty, and is tried again now and then.
+      const notServed = isNotServed(err);
+      if (notServed) store.markSynced();
+      logger.warn(
+        { kind: id, err: errorMessage(err) },
+        notServed ? 'kind not served by the API server; will retry' : 'list or watch failed; restarting',
+      );
       this.restarts.push(
-        this.options.clock.setTimeout(() => {
-          if (!this.stopped) void run();
-        }, this.options.restartDelayMs ?? 1_000),
+        this.options.clock.setTimeout(
+          () => {
+            if (!this.stopped) void run();
+          },
+          notServed ? (this.options.notServedRetryMs ?? 30_000) : (this.options.restartDelayMs ?? 1_000),
+        ),
       );
     });
     this.informers.push(informer);
@@ -155,5 +167,16 @@ function toPlainJson(obj: unknown): unknown {
       const raw = this[key];
       return raw instanceof Date ? raw.toISOString().replace('.000Z', 'Z') : value;
     }),
+  );
+}
+
+/** Whether an error says the API server does not serve the resource type at all (HTTP 404 on discovery or list). */
+function isNotServed(err: unknown): boolean {
+  const code =
+    (err as { code?: unknown; statusCode?: unknown } | undefined)?.code ??
+    (err as { statusCode?: unknown })?.statusCode;
+  if (code === 404) return true;
+  return /HTTP-Code: 404|Unrecognized API version and kind|resource metadata for .* undefined/i.test(
+    errorMessage(err),
   );
 }

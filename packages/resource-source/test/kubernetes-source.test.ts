@@ -94,4 +94,23 @@ describe('KubernetesSource through @kubernetes/client-node against an API server
     expect(watchRequests.length).toBeGreaterThanOrEqual(2);
     expect(watchRequests[1]).toMatch(/resourceVersion=\d+/);
   });
+
+  test('a kind the API server does not serve (CRD not installed) does not hold up start-up', async () => {
+    await server.stop();
+    server = new FakeKubeApiServer([Kinds.Pod]);
+    await server.start();
+    server.apply(Kinds.Pod, pod('a'));
+    source = new KubernetesSource({
+      kinds,
+      clock: systemClock(),
+      logger: silentLogger(),
+      kubeconfig: await server.writeKubeconfig(dir),
+      notServedRetryMs: 60_000,
+    });
+    await source.start();
+    expect(source.list(Kinds.Pod)).toHaveLength(1);
+    expect(source.list(Kinds.CiliumNetworkPolicy)).toEqual([]);
+    expect(source.status().synced).toBe(true);
+    expect(source.status().problems.join('\n')).toMatch(/cilium\.io\/v2\/CiliumNetworkPolicy/);
+  });
 });
