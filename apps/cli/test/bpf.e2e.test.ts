@@ -206,6 +206,47 @@ describe('ciliary bpf', () => {
     expect(bpf('tunnel', 'list').stdout).toBe('TUNNEL         VALUE\n10.244.1.0:0   192.168.1.2:0\n');
   });
 
+  kernelTest('policy get shows one entry by key', bpfMaps, () => {
+    expect(
+      bpf(
+        'policy',
+        'update',
+        '42',
+        '--identity',
+        '555',
+        '--port',
+        '53',
+        '--proto',
+        'udp',
+        '--proxy-port',
+        '1000',
+      ).code,
+    ).toBe(0);
+    expect(bpf('policy', 'get', '42', '--identity', '555', '--port', '53', '--proto', 'udp').stdout).toMatch(
+      /^POLICY +DIRECTION +IDENTITY +PORT\/PROTO +PROXY PORT +BYTES +PACKETS\nAllow +Ingress +555 +53\/UDP +1000 +0 +0\n$/,
+    );
+    expect(
+      JSON.parse(
+        bpf('policy', 'get', '42', '--identity', '555', '--port', '53', '--proto', '17', '-o', 'json').stdout,
+      ),
+    ).toEqual([
+      {
+        sec_label: 555,
+        dport: 53,
+        protocol: 17,
+        egress: 0,
+        proxy_port: 1000,
+        deny: 0,
+        packets: '0',
+        bytes: '0',
+      },
+    ]);
+    const missing = bpf('policy', 'get', '42', '--identity', '555', '--port', '53', '--proto', 'tcp');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe('ciliary: no such policy entry\n');
+    expect(bpf('policy', 'delete', '42', '--identity', '555', '--port', '53', '--proto', 'udp').code).toBe(0);
+  });
+
   kernelTest('lb, ct, nat, endpoint and metrics listings', bpfMaps, () => {
     const lb = bpf('lb', 'list');
     expect(lb.stdout).toMatch(/10\.96\.0\.10:53 +0\.0\.0\.0:0 \(7\) \(0\) \[flags 0x0, 1 backends\]/);

@@ -41,10 +41,11 @@ import {
   type MaglevBackend,
   type MaglevNaming,
   type MapDefinition,
+  type PolicyEntry,
   type PolicyKey,
 } from '@ciliary/ebpf-maps';
 import type { CliIo } from '../io';
-import { renderJson, renderTable, type OutputFormat } from '../output';
+import { renderJson, renderTable, type Column, type OutputFormat } from '../output';
 
 interface MapFlags {
   pinRoot: string;
@@ -209,6 +210,20 @@ function policyKeyOptions(command: Command): Command {
     .option('--egress', 'egress entry (default ingress)');
 }
 
+/** The columns of `cilium bpf policy get`. */
+const policyColumns: Array<Column<PolicyKey & PolicyEntry>> = [
+  { header: 'POLICY', value: (r) => (r.deny ? 'Deny' : 'Allow') },
+  { header: 'DIRECTION', value: (r) => (r.egress ? 'Egress' : 'Ingress') },
+  { header: 'IDENTITY', value: (r) => r.sec_label },
+  {
+    header: 'PORT/PROTO',
+    value: (r) => (r.dport === 0 && r.protocol === 0 ? 'ANY' : `${r.dport}/${protoName(r.protocol)}`),
+  },
+  { header: 'PROXY PORT', value: (r) => (r.proxy_port === 0 ? 'NONE' : r.proxy_port) },
+  { header: 'BYTES', value: (r) => String(r.bytes) },
+  { header: 'PACKETS', value: (r) => String(r.packets) },
+];
+
 function policyCommand(io: CliIo): Command {
   const command = new Command('policy').description(
     'cilium_policy_<endpoint>: per-endpoint policy (Cilium 1.12 layout)',
@@ -222,21 +237,18 @@ function policyCommand(io: CliIo): Command {
         const rows = open(endpoint, flags)
           .entries()
           .map(([k, v]) => ({ ...k, ...v }));
-        print(io, flags, rows, () =>
-          renderTable(rows, [
-            { header: 'POLICY', value: (r) => (r.deny ? 'Deny' : 'Allow') },
-            { header: 'DIRECTION', value: (r) => (r.egress ? 'Egress' : 'Ingress') },
-            { header: 'IDENTITY', value: (r) => r.sec_label },
-            {
-              header: 'PORT/PROTO',
-              value: (r) =>
-                r.dport === 0 && r.protocol === 0 ? 'ANY' : `${r.dport}/${protoName(r.protocol)}`,
-            },
-            { header: 'PROXY PORT', value: (r) => (r.proxy_port === 0 ? 'NONE' : r.proxy_port) },
-            { header: 'BYTES', value: (r) => String(r.bytes) },
-            { header: 'PACKETS', value: (r) => String(r.packets) },
-          ]),
-        );
+        print(io, flags, rows, () => renderTable(rows, policyColumns));
+      }),
+  );
+  command.addCommand(
+    policyKeyOptions(mapCommand('get', 'show one entry'))
+      .argument('<endpoint-id>')
+      .action((endpoint: string, flags: MapFlags & PolicyKeyFlags) => {
+        const key = policyKeyFrom(flags);
+        const found = open(endpoint, flags).get(key);
+        if (found === undefined) throw new Error('no such policy entry');
+        const rows = [{ ...key, ...found }];
+        print(io, flags, rows, () => renderTable(rows, policyColumns));
       }),
   );
   command.addCommand(
