@@ -17,7 +17,14 @@ export function agentCommand(): Command {
     .option(
       '--clustermesh-config <dir>',
       'import the remote clusters of this directory (one etcd config file each)',
-    );
+    )
+    .option(
+      '--enable-egress-gateway',
+      'program cilium_egress_gw_policy_v4 from CiliumEgressGatewayPolicies (under --bpf-root)',
+    )
+    .option('--enable-tetragon', 'run the runtime security sensor and serve the FineGuidanceSensors API')
+    .option('--tetragon-address <address>', 'the sensor API address', 'unix:///var/run/ciliary/tetragon.sock')
+    .option('--tetragon-export <file>', 'also write sensor events as JSON lines to this file (rotated)');
   type AgentFlags = Parameters<typeof daemonConfig>[0] & {
     datapath: boolean;
     bpfRoot: string;
@@ -25,11 +32,24 @@ export function agentCommand(): Command {
     clusterName?: string;
     clusterId?: string;
     clustermeshConfig?: string;
+    enableEgressGateway?: boolean;
+    enableTetragon?: boolean;
+    tetragonAddress: string;
+    tetragonExport?: string;
   };
   return command.action(async (flags: AgentFlags) => {
     const agent = await startAgent(daemonConfig(flags, 'ciliary.sock'), {
       datapath: flags.datapath ? { pinRoot: flags.bpfRoot, cleanupOnStop: flags.cleanup === true } : false,
       ...(flags.clustermeshConfig !== undefined ? { clustermesh: clustermeshSettings(flags) } : {}),
+      ...(flags.enableEgressGateway ? { egress: { pinRoot: flags.bpfRoot } } : {}),
+      ...(flags.enableTetragon
+        ? {
+            sensor: {
+              address: flags.tetragonAddress,
+              ...(flags.tetragonExport !== undefined ? { exportFile: flags.tetragonExport } : {}),
+            },
+          }
+        : {}),
     });
     const signal = await untilSignal();
     agent.logger.info({ signal }, 'shutdown requested');
