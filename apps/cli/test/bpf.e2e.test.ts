@@ -247,6 +247,70 @@ describe('ciliary bpf', () => {
     expect(bpf('policy', 'delete', '42', '--identity', '555', '--port', '53', '--proto', 'udp').code).toBe(0);
   });
 
+  kernelTest('endpoint get, update and delete; metrics get sums over CPUs', bpfMaps, () => {
+    expect(
+      bpf(
+        'endpoint',
+        'update',
+        '10.0.0.8',
+        '--ifindex',
+        '13',
+        '--lxc-id',
+        '43',
+        '--flags',
+        '0x0',
+        '--mac',
+        '0A:1B:2C:3D:4E:5F',
+        '--node-mac',
+        '02:00:00:00:00:02',
+      ).code,
+    ).toBe(0);
+    expect(bpf('endpoint', 'get', '10.0.0.8').stdout).toBe(
+      'IP ADDRESS   LOCAL ENDPOINT INFO\n' +
+        '10.0.0.8:0   id=43 flags=0x0000 ifindex=13 mac=0A:1B:2C:3D:4E:5F nodemac=02:00:00:00:00:02\n',
+    );
+    expect(bpf('endpoint', 'update', '10.0.0.9', '--flags', '1').code).toBe(0);
+    expect(JSON.parse(bpf('endpoint', 'get', '10.0.0.9', '-o', 'json').stdout)).toEqual([
+      {
+        ip: '10.0.0.9',
+        ifindex: 0,
+        lxc_id: 0,
+        flags: 1,
+        mac: '00:00:00:00:00:00',
+        node_mac: '00:00:00:00:00:00',
+      },
+    ]);
+    expect(bpf('endpoint', 'get', '10.0.0.9').stdout).toMatch(/10\.0\.0\.9:0\s+\(localhost\)/);
+    expect(bpf('endpoint', 'delete', '10.0.0.8').code).toBe(0);
+    expect(bpf('endpoint', 'delete', '10.0.0.9').code).toBe(0);
+    const gone = bpf('endpoint', 'get', '10.0.0.8');
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('ciliary: 10.0.0.8 is not a local endpoint\n');
+    expect(bpf('endpoint', 'update', '10.0.0.8', '--mac', 'zz').stderr).toBe(
+      'ciliary: invalid --mac "zz": use six hex bytes like 0a:1b:2c:3d:4e:5f\n',
+    );
+    expect(bpf('endpoint', 'list').stdout).toMatch(
+      /^IP ADDRESS +LOCAL ENDPOINT INFO\n10\.0\.0\.7:0 +id=42 [^\n]*\n$/,
+    );
+
+    const cpus = new KernelBackend().possibleCpus;
+    expect(bpf('metrics', 'get', '133').stdout).toMatch(
+      new RegExp(`^REASON +DIRECTION +PACKETS +BYTES\nPolicy denied +INGRESS +${2 * cpus} +${200 * cpus}\n$`),
+    );
+    expect(JSON.parse(bpf('metrics', 'get', '133', '--direction', '1', '-o', 'json').stdout)).toEqual([
+      {
+        reason: 133,
+        reasonText: 'Policy denied',
+        direction: 'INGRESS',
+        packets: String(2 * cpus),
+        bytes: String(200 * cpus),
+      },
+    ]);
+    const none = bpf('metrics', 'get', '133', '--direction', 'egress');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toBe('ciliary: no counter for reason 133 direction EGRESS\n');
+  });
+
   kernelTest('lb, ct, nat, endpoint and metrics listings', bpfMaps, () => {
     const lb = bpf('lb', 'list');
     expect(lb.stdout).toMatch(/10\.96\.0\.10:53 +0\.0\.0\.0:0 \(7\) \(0\) \[flags 0x0, 1 backends\]/);

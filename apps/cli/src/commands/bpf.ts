@@ -11,6 +11,7 @@ import {
   egressGwPolicyKeyCidr,
   egressGwPolicyKeyFor,
   egressPolicyMap,
+  EndpointFlags,
   endpointKeyFor,
   IpcacheMap,
   ipcacheMap,
@@ -41,6 +42,9 @@ import {
   type MaglevBackend,
   type MaglevNaming,
   type MapDefinition,
+  type EndpointInfo,
+  type MetricsKey,
+  type MetricsValue,
   type PolicyEntry,
   type PolicyKey,
 } from '@ciliary/ebpf-maps';
@@ -499,57 +503,139 @@ function tunnelCommand(io: CliIo): Command {
   return command;
 }
 
+/** `LOCAL ENDPOINT INFO` as `cilium bpf endpoint list` prints it. */
+function endpointInfoText(info: EndpointInfo): string {
+  return info.flags & EndpointFlags.Host
+    ? '(localhost)'
+    : `id=${info.lxc_id} flags=0x${info.flags.toString(16).padStart(4, '0')} ifindex=${info.ifindex} mac=${info.mac.toUpperCase()} nodemac=${info.node_mac.toUpperCase()}`;
+}
+
+const endpointColumns: Array<Column<{ ip: string } & EndpointInfo>> = [
+  { header: 'IP ADDRESS', value: (r) => `${r.ip}:0` },
+  { header: 'LOCAL ENDPOINT INFO', value: endpointInfoText },
+];
+
+/** Decimal or `0x` hexadecimal, as flags are usually written. */
+function parseFlagsValue(text: string, what: string, max: number): number {
+  return /^0x[0-9a-f]+$/i.test(text) && Number(text) <= max ? Number(text) : parseInteger(text, what, max);
+}
+
+function parseMac(text: string, what: string): string {
+  if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text))
+    throw new Error(`invalid ${what} "${text}": use six hex bytes like 0a:1b:2c:3d:4e:5f`);
+  return text.toLowerCase();
+}
+
+interface EndpointUpdateFlags extends MapFlags {
+  ifindex: string;
+  lxcId: string;
+  flags: string;
+  mac: string;
+  nodeMac: string;
+}
+
 function endpointCommand(io: CliIo): Command {
   const command = new Command('endpoint').description('cilium_lxc: local endpoints');
+  const open = (flags: MapFlags) => openPinned(lxcMap(), flags.pinRoot);
   command.addCommand(
     mapCommand('list', 'list local endpoints').action((flags: MapFlags) => {
-      const rows = openPinned(lxcMap(), flags.pinRoot)
+      const rows = open(flags)
         .entries()
         .map(([k, v]) => ({ ip: k.ip, ...v }));
-      print(io, flags, rows, () =>
-        renderTable(rows, [
-          { header: 'IP ADDRESS', value: (r) => `${r.ip}:0` },
-          {
-            header: 'LOCAL ENDPOINT INFO',
-            value: (r) =>
-              r.flags & 1
-                ? '(localhost)'
-                : `id=${r.lxc_id} flags=0x${r.flags.toString(16).padStart(4, '0')} ifindex=${r.ifindex} mac=${r.mac.toUpperCase()} nodemac=${r.node_mac.toUpperCase()}`,
-          },
-        ]),
-      );
+      print(io, flags, rows, () => renderTable(rows, endpointColumns));
     }),
+  );
+  command.addCommand(
+    mapCommand('get', 'show the endpoint of an IP')
+      .argument('<ip>')
+      .action((ip: string, flags: MapFlags) => {
+        const key = endpointKeyFor(ip);
+        const found = open(flags).get(key);
+        if (found === undefined) throw new Error(`${ip} is not a local endpoint`);
+        const rows = [{ ip: key.ip, ...found }];
+        print(io, flags, rows, () => renderTable(rows, endpointColumns));
+      }),
+  );
+  command.addCommand(
+    mapCommand('update', 'write an endpoint')
+      .argument('<ip>')
+      .option('--ifindex <n>', 'ifindex of the host-side veth', '0')
+      .option('--lxc-id <n>', 'endpoint ID', '0')
+      .option('--flags <n>', 'endpoint_info.flags (1 = host endpoint)', '0')
+      .option('--mac <mac>', 'MAC of the endpoint', '00:00:00:00:00:00')
+      .option('--node-mac <mac>', 'MAC of the host-side veth', '00:00:00:00:00:00')
+      .action((ip: string, flags: EndpointUpdateFlags) => {
+        open(flags).set(endpointKeyFor(ip), {
+          ifindex: parseInteger(flags.ifindex, '--ifindex', 0xffffffff),
+          lxc_id: parseInteger(flags.lxcId, '--lxc-id', 0xffff),
+          flags: parseFlagsValue(flags.flags, '--flags', 0xffffffff),
+          mac: parseMac(flags.mac, '--mac'),
+          node_mac: parseMac(flags.nodeMac, '--node-mac'),
+        });
+      }),
+  );
+  command.addCommand(
+    mapCommand('delete', 'delete an endpoint')
+      .argument('<ip>')
+      .action((ip: string, flags: MapFlags) => {
+        if (!open(flags).delete(endpointKeyFor(ip))) throw new Error(`${ip} is not a local endpoint`);
+      }),
   );
   return command;
 }
 
+const metricsDirections = ['UNKNOWN', 'INGRESS', 'EGRESS', 'SERVICE'];
+
+function parseDirection(text: string): number {
+  const index = metricsDirections.indexOf(text.toUpperCase());
+  return index >= 0 ? index : parseInteger(text, '--direction', 3);
+}
+
+/** One counter row, summed over CPUs as `cilium bpf metrics list` does. */
+function metricsRow(key: MetricsKey, values: readonly MetricsValue[]) {
+  const sum = sumMetrics(values);
+  return {
+    reason: key.reason,
+    reasonText: key.reason === 0 ? 'Forwarded' : dropReasonText(key.reason),
+    direction: metricsDirections[key.dir] ?? String(key.dir),
+    packets: sum.count,
+    bytes: sum.bytes,
+  };
+}
+
+const metricsColumns: Array<Column<ReturnType<typeof metricsRow>>> = [
+  { header: 'REASON', value: (r) => r.reasonText },
+  { header: 'DIRECTION', value: (r) => r.direction },
+  { header: 'PACKETS', value: (r) => String(r.packets) },
+  { header: 'BYTES', value: (r) => String(r.bytes) },
+];
+
 function metricsCommand(io: CliIo): Command {
   const command = new Command('metrics').description(
-    'cilium_metrics: forward and drop counters (per-CPU, summed)',
+    'cilium_metrics: forward and drop counters (per-CPU, summed; read-only: the datapath owns the counters)',
   );
-  const directions = ['UNKNOWN', 'INGRESS', 'EGRESS', 'SERVICE'];
+  const open = (flags: MapFlags) =>
+    PerCpuTypedMap.openPinned(new KernelBackend(), metricsMap(), flags.pinRoot);
   command.addCommand(
     mapCommand('list', 'list counters').action((flags: MapFlags) => {
-      const map = PerCpuTypedMap.openPinned(new KernelBackend(), metricsMap(), flags.pinRoot);
-      const rows = map.entries().map(([k, values]) => {
-        const sum = sumMetrics(values);
-        return {
-          reason: k.reason,
-          reasonText: k.reason === 0 ? 'Forwarded' : dropReasonText(k.reason),
-          direction: directions[k.dir] ?? String(k.dir),
-          packets: sum.count,
-          bytes: sum.bytes,
-        };
-      });
-      print(io, flags, rows, () =>
-        renderTable(rows, [
-          { header: 'REASON', value: (r) => r.reasonText },
-          { header: 'DIRECTION', value: (r) => r.direction },
-          { header: 'PACKETS', value: (r) => String(r.packets) },
-          { header: 'BYTES', value: (r) => String(r.bytes) },
-        ]),
-      );
+      const rows = open(flags)
+        .entries()
+        .map(([k, values]) => metricsRow(k, values));
+      print(io, flags, rows, () => renderTable(rows, metricsColumns));
     }),
+  );
+  command.addCommand(
+    mapCommand('get', 'show one counter, summed over CPUs')
+      .argument('<reason>', 'drop reason code (0 = forwarded)')
+      .option('--direction <dir>', 'ingress, egress, service, unknown or 0..3', 'ingress')
+      .action((reason: string, flags: MapFlags & { direction: string }) => {
+        const key = { reason: parseInteger(reason, 'reason', 255), dir: parseDirection(flags.direction) };
+        const values = open(flags).get(key);
+        if (values === undefined)
+          throw new Error(`no counter for reason ${key.reason} direction ${metricsDirections[key.dir]}`);
+        const rows = [metricsRow(key, values)];
+        print(io, flags, rows, () => renderTable(rows, metricsColumns));
+      }),
   );
   return command;
 }
