@@ -105,3 +105,51 @@ export function envoyConfig(routes: number): KubeObject {
     },
   };
 }
+
+/**
+ * A mesh for sidecars: `count` Services with a cluster IP in `namespaces`
+ * namespaces (one port each, every other one HTTP), one ready backend each,
+ * and `podsPerNamespace` pods per namespace, each selected by one Service.
+ */
+export function sidecarMesh(
+  count: number,
+  namespaces: number,
+  podsPerNamespace: number,
+): { services: KubeObject[]; endpointSlices: KubeObject[]; pods: KubeObject[] } {
+  const services: KubeObject[] = [];
+  const endpointSlices: KubeObject[] = [];
+  for (let i = 0; i < count; i++) {
+    const namespace = `ns-${i % namespaces}`;
+    const name = `svc-${i}`;
+    const port = { name: i % 2 === 0 ? 'http' : 'tcp', port: 8080 };
+    services.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace },
+      spec: {
+        clusterIP: `10.96.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+        selector: { app: name },
+        ports: [port],
+      },
+    });
+    endpointSlices.push({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `${name}-1`, namespace, labels: { 'kubernetes.io/service-name': name } },
+      addressType: 'IPv4',
+      ports: [port],
+      endpoints: [{ addresses: [`10.1.${Math.floor(i / 250)}.${(i % 250) + 1}`] }],
+    });
+  }
+  const pods = Array.from({ length: namespaces * podsPerNamespace }, (_, p) => {
+    const namespace = `ns-${p % namespaces}`;
+    const service = `svc-${p % count}`;
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `pod-${p}`, namespace, labels: { app: service } },
+      spec: { containers: [{ name: 'app', ports: [{ name: 'http', containerPort: 8080 }] }] },
+    };
+  });
+  return { services, endpointSlices, pods };
+}

@@ -40,6 +40,8 @@ export const PASSTHROUGH_CLUSTER = 'passthrough';
 export interface SidecarRouteSource {
   readonly routesFor: RouteSource;
   readonly routed: (service: MeshService, port: ServicePort) => boolean;
+  /** Namespaces whose clients see other routes than the producers' (they hold consumer routes). */
+  readonly consumerNamespaces: readonly string[];
 }
 
 /** The RDS name of a service port's outbound routes in a sidecar: `outbound/NAMESPACE/SERVICE:PORT`. */
@@ -47,9 +49,11 @@ export function outboundRouteName(namespace: string, service: string, port: numb
   return `outbound/${assignmentName(namespace, service, port)}`;
 }
 
-/** The document a sidecar's outbound listener is reported under. */
-export function outboundListenerDocument(namespace: string): string {
-  return `sidecar outbound listener for namespace ${namespace}`;
+/** The document a sidecar's outbound listener is reported under (per consumer namespace, or shared). */
+export function outboundListenerDocument(namespace: string | undefined): string {
+  return namespace === undefined
+    ? 'sidecar outbound listener'
+    : `sidecar outbound listener for namespace ${namespace}`;
 }
 
 interface OutboundPort {
@@ -81,12 +85,12 @@ function outboundPorts(directory: ServiceDirectory, routes: SidecarRouteSource):
  * What every sidecar in a namespace needs for outbound traffic, per Service
  * port: its EDS cluster and endpoints and, for HTTP ports, a route
  * configuration with the GAMMA routes the namespace's clients get (its
- * consumer routes, else the producer's). Each belongs to its Service's
- * document, so a broken Service is left out alone.
+ * consumer routes, else the producer's; no namespace: the producers' routes).
+ * Each belongs to its Service's document, so a broken Service is left out alone.
  */
 export function sidecarServiceResources(
   directory: ServiceDirectory,
-  namespace: string,
+  namespace: string | undefined,
   routes: SidecarRouteSource,
 ): ResourceInput[] {
   return outboundPorts(directory, routes).flatMap(({ service, port, protocol, cluster, document }) => {
@@ -127,7 +131,7 @@ export function sidecarServiceResources(
  */
 export function sidecarOutboundListener(
   directory: ServiceDirectory,
-  namespace: string,
+  namespace: string | undefined,
   routes: SidecarRouteSource,
   ports: SidecarPorts = DEFAULT_SIDECAR_PORTS,
   include: (serviceDocument: string) => boolean = () => true,

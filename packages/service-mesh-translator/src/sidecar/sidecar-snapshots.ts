@@ -38,21 +38,21 @@ export function buildSidecarSnapshots(
   const report = (found: readonly Issue[]): void => {
     for (const issue of found) issues.set(JSON.stringify(issue), issue);
   };
+  // Namespaces without consumer routes all see the producers' routes: one outbound build serves them all.
+  const consumers = new Set(routes.consumerNamespaces);
   const outbound = new Map<string, Snapshot>();
   const snapshots = new Map<string, Snapshot>();
   for (const pod of pods) {
-    let shared = outbound.get(pod.namespace);
+    const view = consumers.has(pod.namespace) ? pod.namespace : undefined;
+    let shared = outbound.get(view ?? '');
     if (!shared) {
-      const build = buildOutbound(codec, registry, directory, pod.namespace, routes, ports);
+      const build = buildOutbound(codec, registry, directory, view, routes, ports);
       report(build.issues);
-      outbound.set(pod.namespace, (shared = build.snapshot));
+      outbound.set(view ?? '', (shared = build.snapshot));
     }
     const inbound = buildSnapshot(codec, registry, sidecarInboundResources(directory, pod, routes, ports));
     report(inbound.issues);
-    snapshots.set(
-      sidecarNodeKey(pod.namespace, pod.name),
-      new Snapshot(registry, [...shared.all(), ...inbound.snapshot.all()]),
-    );
+    snapshots.set(sidecarNodeKey(pod.namespace, pod.name), Snapshot.union(shared, inbound.snapshot));
   }
   return { snapshots, issues: [...issues.values()] };
 }
@@ -66,7 +66,7 @@ function buildOutbound(
   codec: EnvoyCodec,
   registry: ResourceTypeRegistry,
   directory: ServiceDirectory,
-  namespace: string,
+  namespace: string | undefined,
   routes: SidecarRouteSource,
   ports: SidecarPorts,
 ): SnapshotBuild {

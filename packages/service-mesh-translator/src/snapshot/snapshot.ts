@@ -10,6 +10,11 @@ export interface SnapshotResource {
   readonly bytes: Uint8Array;
 }
 
+type ByType = ReadonlyMap<string, ReadonlyMap<string, SnapshotResource>>;
+
+/** Hands already sorted and versioned contents to the constructor (see `Snapshot.union`). */
+const PREBUILT = Symbol('prebuilt');
+
 /**
  * An immutable, checked set of xDS resources for one node, grouped by type URL,
  * with one version per type. A version is a digest of the type's resources, so
@@ -17,14 +22,20 @@ export interface SnapshotResource {
  * pushed anything new.
  */
 export class Snapshot {
-  private readonly byType: ReadonlyMap<string, ReadonlyMap<string, SnapshotResource>>;
+  private readonly byType: ByType;
   private readonly versions: ReadonlyMap<string, string>;
   private readonly resourceVersions = new WeakMap<SnapshotResource, string>();
 
   constructor(
     readonly registry: ResourceTypeRegistry,
     resources: Iterable<SnapshotResource>,
+    prebuilt?: { [PREBUILT]: { byType: ByType; versions: ReadonlyMap<string, string> } },
   ) {
+    if (prebuilt) {
+      this.byType = prebuilt[PREBUILT].byType;
+      this.versions = prebuilt[PREBUILT].versions;
+      return;
+    }
     const byType = new Map<string, Map<string, SnapshotResource>>();
     for (const typeUrl of registry.typeUrls()) byType.set(typeUrl, new Map());
     for (const resource of resources) {
@@ -41,6 +52,30 @@ export class Snapshot {
     }
     this.byType = sorted;
     this.versions = versions;
+  }
+
+  /**
+   * The union of two snapshots with no name in common (a shared part and a
+   * node's own part), without re-sorting or re-hashing the shared part: a
+   * type only `base` has keeps its map and version; a merged type's version is
+   * a digest of both versions, so equal parts still give equal versions.
+   */
+  static union(base: Snapshot, extra: Snapshot): Snapshot {
+    const byType = new Map(base.byType);
+    const versions = new Map(base.versions);
+    for (const [typeUrl, named] of extra.byType) {
+      if (named.size === 0) continue;
+      const merged = [...(base.byType.get(typeUrl) ?? new Map()).entries(), ...named.entries()];
+      byType.set(typeUrl, new Map(merged.sort(([a], [b]) => byCodePoint(a, b))));
+      versions.set(
+        typeUrl,
+        createHash('sha256')
+          .update(`${base.version(typeUrl)}\0${extra.version(typeUrl)}`)
+          .digest('hex')
+          .slice(0, 16),
+      );
+    }
+    return new Snapshot(base.registry, [], { [PREBUILT]: { byType, versions } });
   }
 
   /** The version of one type's resources; equal versions mean equal contents. */
