@@ -354,6 +354,80 @@ describe('ciliary bpf', () => {
     ]);
   });
 
+  kernelTest('lb service, backend and revnat entries written by hand, read back and deleted', bpfMaps, () => {
+    expect(
+      bpf('lb', 'backend', 'update', '10', '10.0.2.1:8080', '--proto', 'tcp', '--state', 'terminating').code,
+    ).toBe(0);
+    expect(bpf('lb', 'backend', 'update', '11', '[fd00::11]:80').code).toBe(0);
+    expect(bpf('lb', 'revnat', 'update', '20', '10.96.0.20:80').code).toBe(0);
+    expect(
+      bpf(
+        'lb',
+        'service',
+        'update',
+        '10.96.0.20:80',
+        '--count',
+        '1',
+        '--rev-nat-index',
+        '20',
+        '--flags',
+        '0x2',
+      ).code,
+    ).toBe(0);
+    expect(
+      bpf(
+        'lb',
+        'service',
+        'update',
+        '10.96.0.20:80',
+        '--slot',
+        '1',
+        '--backend-id',
+        '10',
+        '--rev-nat-index',
+        '20',
+      ).code,
+    ).toBe(0);
+
+    expect(bpf('lb', 'backend', 'get', '10').stdout).toBe(
+      'BACKEND ID   IP ADDRESS      PROTOCOL   STATE\n10           10.0.2.1:8080   TCP        terminating\n',
+    );
+    expect(JSON.parse(bpf('lb', 'backend', 'get', '11', '-o', 'json').stdout)).toEqual([
+      { id: 11, address: 'fd00::11', port: 80, proto: 0, flags: 0 },
+    ]);
+    expect(bpf('lb', 'revnat', 'get', '20').stdout).toBe('ID   ADDRESS\n20   10.96.0.20:80\n');
+    expect(bpf('lb', 'revnat', 'get', '8').stdout).toBe('ID   ADDRESS\n8    [2001:db8::10]:443\n');
+    const list = bpf('lb', 'list').stdout;
+    expect(list).toContain('10.96.0.20:80        0.0.0.0:0 (20) (0) [flags 0x2, 1 backends]');
+    expect(list).toContain('10.96.0.20:80        10.0.2.1:8080 (20) (1)');
+    expect(bpf('lb', 'service', 'get', '10.96.0.20:80').stdout).toBe(
+      'SERVICE ADDRESS   SLOT   BACKEND ID   COUNT   REVNAT_ID   FLAGS   FLAGS2\n' +
+        '10.96.0.20:80     0      0            1       20          0x2     0x0\n' +
+        '10.96.0.20:80     1      10           0       20          0x0     0x0\n',
+    );
+    const v6 = JSON.parse(bpf('lb', 'service', 'get', '[2001:db8::10]:443', '-o', 'json').stdout) as Array<{
+      key: { backend_slot: number };
+      value: { backend_id: number; rev_nat_index: number };
+    }>;
+    expect(v6.map((r) => [r.key.backend_slot, r.value.backend_id, r.value.rev_nat_index])).toEqual([
+      [0, 0, 8],
+      [1, 4, 8],
+    ]);
+
+    expect(bpf('lb', 'service', 'delete', '10.96.0.20:80').code).toBe(0);
+    const gone = bpf('lb', 'service', 'get', '10.96.0.20:80');
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('ciliary: no service 10.96.0.20:80\n');
+    expect(bpf('lb', 'list').stdout).not.toContain('10.96.0.20');
+    expect(bpf('lb', 'backend', 'delete', '10').code).toBe(0);
+    expect(bpf('lb', 'backend', 'delete', '11').code).toBe(0);
+    expect(bpf('lb', 'revnat', 'delete', '20').code).toBe(0);
+    expect(bpf('lb', 'backend', 'delete', '10').stderr).toBe('ciliary: no backend 10\n');
+    expect(bpf('lb', 'backend', 'update', '12', '10.0.2.1').stderr).toBe(
+      'ciliary: invalid backend address "10.0.2.1": use IP:PORT ([IP]:PORT for IPv6)\n',
+    );
+  });
+
   kernelTest('a missing map is one clear error line', bpfMaps, () => {
     const missing = run('bpf', 'ipcache', 'list', '--pin-root', `${root}/nope`);
     expect(missing.code).toBe(1);

@@ -6,7 +6,6 @@ import {
   ct6TcpMap,
   DEFAULT_MAGLEV_SEED,
   DEFAULT_MAGLEV_TABLE_SIZE,
-  DEFAULT_PIN_ROOT,
   dropReasonText,
   egressGwPolicyKeyCidr,
   egressGwPolicyKeyFor,
@@ -16,7 +15,6 @@ import {
   IpcacheMap,
   ipcacheMap,
   KernelBackend,
-  KeyNotFoundError,
   lb4BackendsMap,
   lb4ReverseNatMap,
   lb4ServicesMap,
@@ -34,14 +32,12 @@ import {
   snat6Map,
   sumMetrics,
   tunnelMap,
-  TypedMap,
   type Ipv4CtTuple,
   type Ipv4NatEntry,
   type Ipv6CtTuple,
   type Ipv6NatEntry,
   type MaglevBackend,
   type MaglevNaming,
-  type MapDefinition,
   type EndpointInfo,
   type MetricsKey,
   type MetricsValue,
@@ -50,78 +46,20 @@ import {
 } from '@ciliary/ebpf-maps';
 import type { CliIo } from '../io';
 import { renderJson, renderTable, type Column, type OutputFormat } from '../output';
-
-interface MapFlags {
-  pinRoot: string;
-  output: OutputFormat;
-}
-
-const outputOption = (): Option =>
-  new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table');
-
-/** A subcommand with the options every map command shares. */
-function mapCommand(name: string, description: string): Command {
-  return new Command(name)
-    .description(description)
-    .option('--pin-root <dir>', 'bpffs directory of the pinned maps', DEFAULT_PIN_ROOT)
-    .addOption(outputOption());
-}
-
-/** Opens a pinned map of any size; never creates one (the datapath owns them). */
-function openPinned<K, V>(definition: MapDefinition<K, V>, pinRoot: string): TypedMap<K, V> {
-  return TypedMap.openPinned(new KernelBackend(), definition, pinRoot);
-}
-
-/**
- * Opens the IPv4 and IPv6 maps of a kind that are pinned (a node runs one family
- * or both), in that order; when neither is, the IPv4 map's error says what is missing.
- */
-function openFamilies<K, V>(
-  definitions: ReadonlyArray<MapDefinition<K, V>>,
-  pinRoot: string,
-): Array<TypedMap<K, V>> {
-  const opened: Array<TypedMap<K, V>> = [];
-  let firstMissing: unknown;
-  for (const definition of definitions) {
-    try {
-      opened.push(openPinned(definition, pinRoot));
-    } catch (err) {
-      if (!(err instanceof KeyNotFoundError)) throw err;
-      firstMissing ??= err;
-    }
-  }
-  if (opened.length === 0) throw firstMissing;
-  return opened;
-}
-
-/** `IP:PORT`, IPv6 in brackets, as Cilium prints L3n4 addresses. */
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-/** JSON cannot hold bigints: u64 counters print as decimal strings. */
-function jsonSafe(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
-}
-
-function print(io: CliIo, flags: MapFlags, rows: unknown[], table: () => string): void {
-  io.stdout(flags.output === 'json' ? renderJson(jsonSafe(rows)) : table());
-}
-
-function parseInteger(text: string, what: string, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) > max)
-    throw new Error(`invalid ${what} "${text}": use an integer 0..${max}`);
-  return Number(text);
-}
-
-const protocols: Record<string, number> = { any: 0, icmp: 1, tcp: 6, udp: 17, icmpv6: 58, sctp: 132 };
-const protocolNames = new Map(Object.entries(protocols).map(([k, v]) => [v, k.toUpperCase()]));
-const protoName = (n: number): string => (n === 0 ? 'ANY' : (protocolNames.get(n) ?? String(n)));
-
-function parseProtocol(text: string): number {
-  const known = protocols[text.toLowerCase()];
-  return known ?? parseInteger(text, '--proto', 255);
-}
+import {
+  hostPort,
+  mapCommand,
+  openFamilies,
+  openPinned,
+  outputOption,
+  parseFlagsValue,
+  parseInteger,
+  parseProtocol,
+  print,
+  protoName,
+  type MapFlags,
+} from './bpf-helpers';
+import { lbEntryCommands } from './bpf-lb';
 
 function ipcacheCommand(io: CliIo): Command {
   const command = new Command('ipcache').description(
@@ -330,6 +268,7 @@ function lbCommand(io: CliIo): Command {
         );
       }),
   );
+  for (const sub of lbEntryCommands(io)) command.addCommand(sub);
   return command;
 }
 
@@ -514,11 +453,6 @@ const endpointColumns: Array<Column<{ ip: string } & EndpointInfo>> = [
   { header: 'IP ADDRESS', value: (r) => `${r.ip}:0` },
   { header: 'LOCAL ENDPOINT INFO', value: endpointInfoText },
 ];
-
-/** Decimal or `0x` hexadecimal, as flags are usually written. */
-function parseFlagsValue(text: string, what: string, max: number): number {
-  return /^0x[0-9a-f]+$/i.test(text) && Number(text) <= max ? Number(text) : parseInteger(text, what, max);
-}
 
 function parseMac(text: string, what: string): string {
   if (!/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i.test(text))
