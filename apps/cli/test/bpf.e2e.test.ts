@@ -428,6 +428,50 @@ describe('ciliary bpf', () => {
     );
   });
 
+  kernelTest('ct and nat get and delete by tuple, as the listings print it', bpfMaps, () => {
+    expect(bpf('ct', 'get', 'tcp', '10.0.0.1:40000', '10.0.0.2:80').stdout).toBe(
+      'TCP OUT 10.0.0.1:40000 -> 10.0.0.2:80 expires=21600 RxPackets=1 RxBytes=60 TxPackets=2 TxBytes=120 Flags=seen_non_syn RevNAT=0 SourceSecurityID=1234\n',
+    );
+    const v6 = JSON.parse(
+      bpf('ct', 'get', 'udp', '[fd00::1]:50000', '[fd00::2]:443', '--flags', 'in', '-o', 'json').stdout,
+    ) as Array<Record<string, unknown>>;
+    expect(v6[0]).toMatchObject({ map: 'cilium_ct_any6_global', rx_packets: '3', src_sec_id: 77, flags: 1 });
+    expect(bpf('nat', 'get', 'udp', '[fd00::1]:50000', '[fd00::2]:443', '--flags', '1').stdout).toBe(
+      'UDP IN [fd00::1]:50000 -> [fd00::2]:443 XLATE_DST [fd00::9]:32768 Created=5sec HostLocal=0\n',
+    );
+    const wrongDirection = bpf('ct', 'get', 'udp', '[fd00::1]:50000', '[fd00::2]:443');
+    expect(wrongDirection.code).toBe(1);
+    expect(wrongDirection.stderr).toBe(
+      'ciliary: no connection [fd00::1]:50000 -> [fd00::2]:443 in cilium_ct_any6_global\n',
+    );
+
+    // Entries of their own to delete, so the listings above keep theirs.
+    const kernel = new KernelBackend();
+    const tuple = { daddr: '10.0.0.3', saddr: '10.0.0.1', dport: 53, sport: 5000, nexthdr: 17, flags: 0 };
+    TypedMap.openPinned(kernel, ct4AnyMap(), root).set(tuple, { ...ctZero, lifetime: 30 });
+    TypedMap.openPinned(kernel, snat4Map(), root).set(tuple, {
+      created: 1n,
+      host_local: 1n,
+      to_saddr: '192.168.1.1',
+      to_sport: 30000,
+    });
+    expect(bpf('nat', 'get', 'udp', '10.0.0.1:5000', '10.0.0.3:53').stdout).toBe(
+      'UDP OUT 10.0.0.1:5000 -> 10.0.0.3:53 XLATE_SRC 192.168.1.1:30000 Created=1sec HostLocal=1\n',
+    );
+    expect(bpf('ct', 'delete', 'udp', '10.0.0.1:5000', '10.0.0.3:53').code).toBe(0);
+    expect(bpf('nat', 'delete', 'udp', '10.0.0.1:5000', '10.0.0.3:53').code).toBe(0);
+    expect(bpf('ct', 'delete', 'udp', '10.0.0.1:5000', '10.0.0.3:53').stderr).toBe(
+      'ciliary: no connection 10.0.0.1:5000 -> 10.0.0.3:53 in cilium_ct_any4_global\n',
+    );
+    expect(bpf('nat', 'get', 'udp', '10.0.0.1:5000', '10.0.0.3:53').stderr).toBe(
+      'ciliary: no translation 10.0.0.1:5000 -> 10.0.0.3:53 in cilium_snat_v4_external\n',
+    );
+    expect(bpf('ct', 'get', 'tcp', '10.0.0.1:1', '[fd00::2]:80').stderr).toBe(
+      'ciliary: source 10.0.0.1:1 and destination [fd00::2]:80 are not of one address family\n',
+    );
+    expect(run('bpf', 'ct', '--help').stdout).toContain('There is no `ct update`');
+  });
+
   kernelTest('a missing map is one clear error line', bpfMaps, () => {
     const missing = run('bpf', 'ipcache', 'list', '--pin-root', `${root}/nope`);
     expect(missing.code).toBe(1);

@@ -59,6 +59,7 @@ import {
   protoName,
   type MapFlags,
 } from './bpf-helpers';
+import { ctLine, ctTupleCommands, natLine, natTupleCommands } from './bpf-ct';
 import { lbEntryCommands } from './bpf-lb';
 
 function ipcacheCommand(io: CliIo): Command {
@@ -317,17 +318,13 @@ function ctCommand(io: CliIo): Command {
         ...openFamilies([ct4TcpMap(), ct6TcpMap()], flags.pinRoot),
         ...openFamilies([ct4AnyMap(), ct6AnyMap()], flags.pinRoot),
       ].flatMap((map) => map.entries().map(([k, v]) => ({ map: map.name, ...k, ...v })));
-      print(io, flags, rows, () =>
-        rows
-          .map(
-            (r) =>
-              `${protoName(r.nexthdr)} ${r.flags & 1 ? 'IN' : 'OUT'} ${hostPort(r.saddr, r.sport)} -> ${hostPort(r.daddr, r.dport)} ` +
-              `expires=${r.lifetime} RxPackets=${r.rx_packets} RxBytes=${r.rx_bytes} TxPackets=${r.tx_packets} ` +
-              `TxBytes=${r.tx_bytes} Flags=${r.seen_non_syn ? 'seen_non_syn ' : ''}RevNAT=${r.rev_nat_index} SourceSecurityID=${r.src_sec_id}\n`,
-          )
-          .join(''),
-      );
+      print(io, flags, rows, () => rows.map((r) => `${ctLine(r)}\n`).join(''));
     }),
+  );
+  for (const sub of ctTupleCommands(io)) command.addCommand(sub);
+  command.addHelpText(
+    'after',
+    '\nThere is no `ct update`: the datapath creates and ages connections; editing them by hand is rarely useful.\n',
   );
   return command;
 }
@@ -342,16 +339,13 @@ function natCommand(io: CliIo): Command {
         [snat4Map(), snat6Map()],
         flags.pinRoot,
       ).flatMap((map) => map.entries().map(([k, v]) => ({ ...k, ...v })));
-      print(io, flags, rows, () =>
-        rows
-          .map(
-            (r) =>
-              `${protoName(r.nexthdr)} ${r.flags & 1 ? 'IN' : 'OUT'} ${hostPort(r.saddr, r.sport)} -> ${hostPort(r.daddr, r.dport)} ` +
-              `XLATE_${r.flags & 1 ? 'DST' : 'SRC'} ${hostPort(r.to_saddr, r.to_sport)} Created=${r.created}sec HostLocal=${r.host_local}\n`,
-          )
-          .join(''),
-      );
+      print(io, flags, rows, () => rows.map((r) => `${natLine(r)}\n`).join(''));
     }),
+  );
+  for (const sub of natTupleCommands(io)) command.addCommand(sub);
+  command.addHelpText(
+    'after',
+    '\nThere is no `nat update`: the datapath allocates translations with their connections.\n',
   );
   return command;
 }
