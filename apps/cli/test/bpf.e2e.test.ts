@@ -472,6 +472,33 @@ describe('ciliary bpf', () => {
     expect(run('bpf', 'ct', '--help').stdout).toContain('There is no `ct update`');
   });
 
+  kernelTest('egress and tunnel get', bpfMaps, () => {
+    expect(
+      bpf(
+        'egress',
+        'update',
+        '10.0.1.6',
+        '10.10.0.0/16',
+        '--egress-ip',
+        '172.18.0.11',
+        '--gateway-ip',
+        '172.18.0.3',
+      ).code,
+    ).toBe(0);
+    expect(bpf('egress', 'get', '10.0.1.6', '10.10.0.0/16').stdout).toMatch(
+      /^SOURCE IP +DESTINATION CIDR +EGRESS IP +GATEWAY IP\n10\.0\.1\.6 +10\.10\.0\.0\/16 +172\.18\.0\.11 +172\.18\.0\.3\n$/,
+    );
+    expect(bpf('egress', 'delete', '10.0.1.6', '10.10.0.0/16').code).toBe(0);
+    expect(bpf('egress', 'get', '10.0.1.6', '10.10.0.0/16').stderr).toBe('ciliary: no such egress entry\n');
+
+    expect(bpf('tunnel', 'update', '10.244.2.0', '192.168.1.3', '--encrypt-key', '2').code).toBe(0);
+    expect(JSON.parse(bpf('tunnel', 'get', '10.244.2.0', '-o', 'json').stdout)).toEqual([
+      { prefix: '10.244.2.0', endpoint: '192.168.1.3', key: 2 },
+    ]);
+    expect(bpf('tunnel', 'delete', '10.244.2.0').code).toBe(0);
+    expect(bpf('tunnel', 'get', '10.244.2.0').stderr).toBe('ciliary: 10.244.2.0 is not in the tunnel map\n');
+  });
+
   kernelTest('a missing map is one clear error line', bpfMaps, () => {
     const missing = run('bpf', 'ipcache', 'list', '--pin-root', `${root}/nope`);
     expect(missing.code).toBe(1);

@@ -374,6 +374,32 @@ function egressCommand(io: CliIo): Command {
     }),
   );
   command.addCommand(
+    mapCommand('get', 'show the entry of a source IP and destination CIDR')
+      .argument('<source-ip>')
+      .argument('<destination-cidr>')
+      .action((source: string, cidr: string, flags: MapFlags) => {
+        const key = egressGwPolicyKeyFor(source, cidr);
+        const found = open(flags).get(key);
+        if (found === undefined) throw new Error('no such egress entry');
+        const rows = [
+          {
+            sourceIp: key.saddr,
+            destinationCidr: egressGwPolicyKeyCidr(key),
+            egressIp: found.egress_ip,
+            gatewayIp: found.gateway_ip,
+          },
+        ];
+        print(io, flags, rows, () =>
+          renderTable(rows, [
+            { header: 'Source IP', value: (r) => r.sourceIp },
+            { header: 'Destination CIDR', value: (r) => r.destinationCidr },
+            { header: 'Egress IP', value: (r) => r.egressIp },
+            { header: 'Gateway IP', value: (r) => r.gatewayIp },
+          ]),
+        );
+      }),
+  );
+  command.addCommand(
     mapCommand('update', 'write an entry')
       .argument('<source-ip>')
       .argument('<destination-cidr>')
@@ -412,6 +438,22 @@ function tunnelCommand(io: CliIo): Command {
         ]),
       );
     }),
+  );
+  command.addCommand(
+    mapCommand('get', 'show the node of a pod CIDR base address')
+      .argument('<prefix-ip>')
+      .action((prefix: string, flags: MapFlags) => {
+        const key = endpointKeyFor(prefix);
+        const found = open(flags).get(key);
+        if (found === undefined) throw new Error(`${prefix} is not in the tunnel map`);
+        const rows = [{ prefix: key.ip, endpoint: found.ip, key: found.key }];
+        print(io, flags, rows, () =>
+          renderTable(rows, [
+            { header: 'TUNNEL', value: (r) => `${r.prefix}:0` },
+            { header: 'VALUE', value: (r) => `${r.endpoint}:0` },
+          ]),
+        );
+      }),
   );
   command.addCommand(
     mapCommand('update', 'write an entry')
