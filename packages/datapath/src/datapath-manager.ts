@@ -82,6 +82,7 @@ export class DatapathManager {
   private readonly desiredPolicy = new Map<string, readonly PolicyRule[]>();
   private readonly listeners = new Set<(event: MonitorEvent) => void>();
   private reader: RingBufferReader | undefined;
+  private reconciling = false;
 
   private constructor(
     private readonly options: DatapathManagerOptions,
@@ -116,11 +117,14 @@ export class DatapathManager {
     return new DatapathManager(options, await EndpointRegistry.load(options.stateDir));
   }
 
-  /** Prepares the node (router device, forwarding), starts reading notifications and reconciling. */
+  /**
+   * Prepares the node (router device, forwarding). Reconciling starts with the
+   * first `apply`: before the desired state is known, every endpoint the kernel
+   * holds would look unwanted, and pruning them would cut live connections of
+   * a restarted agent.
+   */
   async start(): Promise<void> {
     await this.network.ensureRouter();
-    this.ipcacheReconciler.start();
-    this.endpointReconciler.start();
   }
 
   /** Hands the manager a new desired state; it applies the difference in the background. */
@@ -141,6 +145,11 @@ export class DatapathManager {
       if (record) this.policies.get(record.endpointId)?.reconciler.setDesired(policyMapEntries(policy));
     }
     this.endpointReconciler.setDesired(endpoints);
+    if (!this.reconciling) {
+      this.reconciling = true;
+      this.ipcacheReconciler.start();
+      this.endpointReconciler.start();
+    }
   }
 
   /** Resolves when nothing is due in any reconciler. */
