@@ -9,7 +9,6 @@ import {
   autoColor,
   compileEventFilter,
   followFile,
-  getEventsRequestFromFlags,
   type ColorMode,
   type GetEventsRequest,
   type GetEventsResponse,
@@ -17,6 +16,7 @@ import {
 } from '@ciliary/tetragon-events';
 import { SensorClient } from '@ciliary/tetragon-events/server';
 import type { CliIo } from '../io';
+import { eventsRequest } from './event-filter-flags';
 
 /** Where tetra finds the agent when no --server is given. */
 const TETRAGON_INFO = '/var/run/tetragon/tetragon-info.json';
@@ -84,18 +84,7 @@ export function eventsCommand(io: CliIo): Command {
 
 async function run(io: CliIo, flags: EventsFlags): Promise<void> {
   const codec = new TetragonCodec();
-  const request = getEventsRequestFromFlags(codec, {
-    ...(flags.eventTypes ? { eventTypes: flags.eventTypes } : {}),
-    ...(flags.namespace ? { namespaces: flags.namespace } : {}),
-    ...(flags.host ? { host: true } : {}),
-    ...(flags.pod ? { pods: flags.pod } : {}),
-    ...(flags.process ? { processes: flags.process } : {}),
-    ...(flags.allowList !== undefined ? { allowList: flags.allowList } : {}),
-    ...(flags.denyList !== undefined ? { denyList: flags.denyList } : {}),
-    ...(flags.includeFields ? { includeFields: flags.includeFields } : {}),
-    ...(flags.excludeFields ? { excludeFields: flags.excludeFields } : {}),
-  });
-  if (!request.ok) throw new Error(`invalid filters:\n${request.issues.map(formatIssue).join('\n')}`);
+  const request = eventsRequest(codec, flags);
   const color =
     flags.color === 'always' ||
     (flags.color === 'auto' && autoColor(process.env, process.stdout.isTTY === true));
@@ -107,11 +96,11 @@ async function run(io: CliIo, flags: EventsFlags): Promise<void> {
   };
 
   const input = flags.input ?? (flags.server === undefined && !process.stdin.isTTY ? '-' : undefined);
-  if (input === undefined) return fromServer(io, codec, request.value, flags, compact);
+  if (input === undefined) return fromServer(io, codec, request, flags, compact);
 
-  const filter = compileEventFilter(request.value, { document: 'filters' });
+  const filter = compileEventFilter(request, { document: 'filters' });
   if (!filter.ok) throw new Error(`invalid filters:\n${filter.issues.map(formatIssue).join('\n')}`);
-  const fieldFilters = FieldFilters.compile(codec, request.value.field_filters ?? [], 'fields');
+  const fieldFilters = FieldFilters.compile(codec, request.field_filters ?? [], 'fields');
   if (!fieldFilters.ok)
     throw new Error(`invalid fields:\n${fieldFilters.issues.map(formatIssue).join('\n')}`);
   const printer = new EventPrinter({

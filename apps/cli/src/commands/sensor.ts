@@ -17,11 +17,11 @@ import {
   TetragonCodec,
   autoColor,
   compileEventFilter,
-  getEventsRequestFromFlags,
   type ColorMode,
   type OutputFormat,
 } from '@ciliary/tetragon-events';
 import type { CliIo } from '../io';
+import { eventsRequest } from './event-filter-flags';
 
 interface SensorFlags {
   tracingPolicy?: string[];
@@ -86,21 +86,10 @@ export function sensorCommand(io: CliIo): Command {
 
 async function run(io: CliIo, flags: SensorFlags): Promise<void> {
   const codec = new TetragonCodec();
-  const request = getEventsRequestFromFlags(codec, {
-    ...(flags.eventTypes ? { eventTypes: flags.eventTypes } : {}),
-    ...(flags.namespace ? { namespaces: flags.namespace } : {}),
-    ...(flags.host ? { host: true } : {}),
-    ...(flags.pod ? { pods: flags.pod } : {}),
-    ...(flags.process ? { processes: flags.process } : {}),
-    ...(flags.allowList !== undefined ? { allowList: flags.allowList } : {}),
-    ...(flags.denyList !== undefined ? { denyList: flags.denyList } : {}),
-    ...(flags.includeFields ? { includeFields: flags.includeFields } : {}),
-    ...(flags.excludeFields ? { excludeFields: flags.excludeFields } : {}),
-  });
-  if (!request.ok) throw new Error(`invalid filters:\n${request.issues.map(formatIssue).join('\n')}`);
-  const filter = compileEventFilter(request.value, { document: 'filters' });
+  const request = eventsRequest(codec, flags);
+  const filter = compileEventFilter(request, { document: 'filters' });
   if (!filter.ok) throw new Error(`invalid filters:\n${filter.issues.map(formatIssue).join('\n')}`);
-  const fieldFilters = FieldFilters.compile(codec, request.value.field_filters ?? [], 'fields');
+  const fieldFilters = FieldFilters.compile(codec, request.field_filters ?? [], 'fields');
   if (!fieldFilters.ok)
     throw new Error(`invalid fields:\n${fieldFilters.issues.map(formatIssue).join('\n')}`);
   const color =
