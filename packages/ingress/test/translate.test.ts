@@ -377,3 +377,60 @@ describe('backends and default backends', () => {
     ]);
   });
 });
+
+describe('wildcard hosts', () => {
+  const objects = (tls: boolean): KubeObject[] => [
+    ingress('wild', {
+      defaultBackend: { service: 'fallback', port: 80 },
+      rules: [
+        { host: '*.foo.com', paths: [{ path: '/api', pathType: 'Prefix', service: 'api', port: 80 }] },
+        { paths: [{ path: '/healthz', pathType: 'Exact', service: 'health', port: 80 }] },
+      ],
+      ...(tls ? { tls: [{ hosts: ['*.foo.com'], secretName: 'wild-tls' }] } : {}),
+    }),
+    ...['fallback', 'api', 'health'].map((name) => service(name, [{ port: 80 }])),
+    ...['fallback', 'api', 'health'].map((name, i) => endpointSlice(name, [`10.0.0.${i + 1}`], { port: 80 })),
+    ...(tls ? [tlsSecret('wild-tls', 'crt', 'key')] : []),
+  ];
+
+  test('no `*.foo.com:*` domain; the port is ignored for picking the virtual host', () => {
+    const { envoyConfigs } = translate(objects(false));
+    const routes = resourceNamed(envoyConfigs[0]!, 'listener-insecure');
+    expect(routes['ignorePortInHostMatching']).toBe(true);
+    const vhosts = routes['virtualHosts'] as Json[];
+    expect(vhosts.map((v) => v['domains'])).toEqual([['*.foo.com'], ['*']]);
+  });
+
+  test('one label, with or without a port; more labels get what the catch-all host gives', () => {
+    const sim = simulate(objects(false));
+    const at = (host: string, path: string): string | null =>
+      send(sim, [`GET http://lb${path}`], { headers: [['host', host]] })[0]!.backend;
+    expect([
+      at('a.foo.com', '/api/x'),
+      at('a.foo.com:8080', '/api/x'),
+      at('a.foo.com', '/other'),
+      at('a.b.foo.com', '/api/x'),
+      at('a.b.foo.com:8080', '/healthz'),
+      at('foo.com', '/api'),
+    ]).toEqual([
+      'default/api:80',
+      'default/api:80',
+      'default/fallback:80',
+      'default/fallback:80',
+      'default/health:80',
+      'default/fallback:80',
+    ]);
+  });
+
+  test('with HTTPS enforced, only one-label names are redirected', () => {
+    const sim = simulate(objects(true), { enforceHttps: true });
+    const results = [
+      ...send(sim, ['GET http://lb/api'], { headers: [['host', 'a.foo.com:8080']] }),
+      ...send(sim, ['GET http://a.b.foo.com/healthz']),
+    ];
+    expect(results.map((r) => [r.status, r.location, r.backend])).toEqual([
+      [308, 'https://a.foo.com:8080/api', null],
+      [200, null, 'default/health:80'],
+    ]);
+  });
+});

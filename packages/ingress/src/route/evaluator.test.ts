@@ -43,6 +43,17 @@ describe('virtual host selection (Envoy domain order)', () => {
     ['other.org', 'any'],
   ])('%s -> %s', (authority, vhost) => expect(vhostFor(authority)).toBe(vhost));
 
+  test('a port only counts under ignorePortInHostMatching', () => {
+    expect(vhostFor('a.foo.com:8080')).toBe('any');
+    const ignoring = { ...domains, ignorePortInHostMatching: true };
+    const pick = (authority: string): string | undefined =>
+      evaluator.evaluate(ignoring, request(authority, '/')).virtualHost;
+    expect(pick('a.foo.com:8080')).toBe('suffix-short');
+    expect(pick('a.bar.foo.com:80')).toBe('suffix-long');
+    expect(pick('www.foo.com:443')).toBe('exact');
+    expect(pick('[::1]:80')).toBe('any');
+  });
+
   test('no virtual host: 404', () => {
     expect(evaluator.evaluate({ virtualHosts: [] }, request('x', '/'))).toEqual({
       action: 'not-found',
@@ -114,13 +125,18 @@ describe('route matching', () => {
       {
         match: {
           prefix: '/',
-          headers: [{ name: ':authority', stringMatch: { safeRegex: { regex: '^[^.]+[.]foo[.]com$' } } }],
+          headers: [
+            { name: ':authority', stringMatch: { safeRegex: { regex: '^[^.]+[.]foo[.]com(:[0-9]+)?$' } } },
+          ],
         },
         route: { cluster: 'one-label' },
       },
     ];
     expect(firstMatch(wildcard, request('a.foo.com', '/'))).toBe('one-label');
+    expect(firstMatch(wildcard, request('a.foo.com:8080', '/'))).toBe('one-label');
     expect(firstMatch(wildcard, request('a.b.foo.com', '/'))).toBeUndefined();
+    expect(firstMatch(wildcard, request('a.b.foo.com:8080', '/'))).toBeUndefined();
+    expect(firstMatch(wildcard, request('a.foo.com:x', '/'))).toBeUndefined();
   });
 
   test('weighted clusters and direct responses', () => {

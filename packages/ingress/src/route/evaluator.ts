@@ -57,7 +57,7 @@ export function pathOnly(path: string): string {
  * Decides what a RouteConfiguration (proto3 JSON) does with requests, with
  * Envoy's semantics for the fields the translators use: virtual host by domain
  * (exact, then the longest `*suffix`, then the longest `prefix*`, then `*`;
- * case-insensitive), then the first route whose path (prefix, path,
+ * case-insensitive; without the port under `ignorePortInHostMatching`), then the first route whose path (prefix, path,
  * path_separated_prefix, safe_regex), headers and query parameters match;
  * actions route, redirect and direct_response.
  */
@@ -70,7 +70,12 @@ export class RouteEvaluator {
     const vhosts = Array.isArray(routeConfiguration['virtualHosts'])
       ? routeConfiguration['virtualHosts']
       : [];
-    const vhost = this.selectVirtualHost(vhosts, request.authority);
+    // `ignore_port_in_host_matching`: the port is dropped for picking the virtual host only.
+    const host =
+      routeConfiguration['ignorePortInHostMatching'] === true
+        ? splitAuthority(request.authority)[0]
+        : request.authority;
+    const vhost = this.selectVirtualHost(vhosts, host);
     if (!vhost)
       return {
         action: 'not-found',

@@ -15,24 +15,35 @@ const TLS_INSPECTOR_TYPE =
 const DOWNSTREAM_TLS_TYPE =
   'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
 
-/** `.` escaped for RE2, the only special character a DNS name holds. */
+/**
+ * Exactly one DNS label before the wildcard host's suffix, with or without a
+ * port (the virtual host is picked ignoring the port, the route sees it); `.`
+ * is the only character of a DNS name RE2 treats specially.
+ */
 function hostRegex(wildcardHost: string): string {
-  return `^[^.]+${wildcardHost.slice(1).replace(/\./g, '[.]')}$`;
+  return `^[^.]+${wildcardHost.slice(1).replace(/\./g, '[.]')}(:[0-9]+)?$`;
+}
+
+function isWildcard(host: string | undefined): host is string {
+  return host !== undefined && host.startsWith('*.');
 }
 
 /**
  * Domains of a host's virtual host. `host:*` also matches requests that carry
- * a port in the Host header. Envoy's `*.foo.com` matches any number of labels;
- * the routes of a wildcard host add an `:authority` regex for exactly one.
+ * a port in the Host header. A wildcard host gets no `:*` form: Envoy reads a
+ * domain starting with `*` as a suffix wildcard, so `*.foo.com:*` would only
+ * match a Host ending in a literal `.foo.com:*`; its route configuration
+ * ignores the port when picking the virtual host instead. Envoy's `*.foo.com`
+ * matches any number of labels; the routes add an `:authority` regex for exactly one.
  */
 export function domainsOf(host: string | undefined): string[] {
   if (host === undefined) return ['*'];
-  if (host.startsWith('*.')) return [host];
+  if (isWildcard(host)) return [host];
   return [host, `${host}:*`];
 }
 
 function authorityMatch(host: string | undefined): Json {
-  if (host === undefined || !host.startsWith('*.')) return {};
+  if (!isWildcard(host)) return {};
   return { headers: [{ name: ':authority', stringMatch: { safeRegex: { regex: hostRegex(host) } } }] };
 }
 
@@ -66,24 +77,36 @@ function virtualHost(host: string | undefined, routes: Json[]): Json {
   return { name: domains[0], domains, routes };
 }
 
-/** The route configuration for HTTPS, and for plain HTTP with redirects (308) for TLS hosts that enforce HTTPS. */
+/**
+ * The route configuration for HTTPS, and for plain HTTP with redirects (308)
+ * for TLS hosts that enforce HTTPS. Envoy picks a wildcard host's virtual host
+ * for names with more labels too (`a.b.foo.com` for `*.foo.com`); those
+ * requests match none of its routes and go on to the catch-all host's routes,
+ * repeated at its end, as if no rule had taken them.
+ */
 export function routeConfiguration(
   name: string,
   vhosts: readonly PlannedVirtualHost[],
   tls: TlsPlan | undefined,
 ): Json {
+  const catchAll = vhosts.find((vhost) => vhost.host === undefined);
+  const catchAllRoutes = catchAll ? routesOf(catchAll) : [];
+  const routesFor = (vhost: PlannedVirtualHost): Json[] => {
+    const own = tls?.httpsHosts.get(vhost.host)?.redirect
+      ? [
+          {
+            match: { prefix: '/', ...authorityMatch(vhost.host) },
+            redirect: { httpsRedirect: true, responseCode: 'PERMANENT_REDIRECT' },
+          },
+        ]
+      : routesOf(vhost);
+    return isWildcard(vhost.host) ? [...own, ...catchAllRoutes] : own;
+  };
+  const wildcards = vhosts.some((vhost) => isWildcard(vhost.host));
   return {
     name,
-    virtualHosts: vhosts.map((vhost) =>
-      tls?.httpsHosts.get(vhost.host)?.redirect
-        ? virtualHost(vhost.host, [
-            {
-              match: { prefix: '/', ...authorityMatch(vhost.host) },
-              redirect: { httpsRedirect: true, responseCode: 'PERMANENT_REDIRECT' },
-            },
-          ])
-        : virtualHost(vhost.host, routesOf(vhost)),
-    ),
+    virtualHosts: vhosts.map((vhost) => virtualHost(vhost.host, routesFor(vhost))),
+    ...(wildcards ? { ignorePortInHostMatching: true } : {}),
   };
 }
 

@@ -55,6 +55,22 @@ describe('conformance: host rules', () => {
     });
   });
 
+  test('wildcard *.foo.com matches bar.foo.com with a port in the Host header', () => {
+    const [explicit] = routeFeature(objects, ['GET http://bar.foo.com:80/']);
+    const [other] = routeFeature(objects, ['GET http://x/'], { headers: [['host', 'bar.foo.com:8080']] });
+    for (const result of [explicit!, other!]) {
+      expect(result.status).toBe(200);
+      expect(servedBy(result)).toBe('wildcard-foo-com');
+    }
+  });
+
+  test('wildcard *.foo.com does not match baz.bar.foo.com with a port either', () => {
+    const [result] = routeFeature(objects, ['GET http://x/'], {
+      headers: [['host', 'baz.bar.foo.com:8080']],
+    });
+    expect(result).toMatchObject({ status: 404, backend: null });
+  });
+
   test('wildcard *.foo.com does not match foo.com (no label)', () => {
     expect(routeFeature(objects, ['GET http://foo.com'])[0]).toMatchObject({ status: 404, backend: null });
   });
