@@ -11,6 +11,7 @@ import { DEFAULT_PIN_ROOT } from '@ciliary/datapath';
 import { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 import { ClusterMeshSubsystem, type ClusterMeshSettings } from './clustermesh-subsystem';
 import { EgressGatewaySubsystem, type EgressGatewaySettings } from './egress-subsystem';
+import { EnvoyConfigSubsystem, type EnvoyConfigSettings } from './envoy-config-subsystem';
 import { PolicySubsystem } from './policy-subsystem';
 import { SensorSubsystem, type SensorSettings } from './sensor-subsystem';
 
@@ -34,6 +35,8 @@ export interface AgentOptions {
   readonly sensor?: Omit<SensorSettings, 'version'>;
   /** The egress gateway's map reconciler (`cilium_egress_gw_policy_v4`, needs root); off unless given. */
   readonly egress?: EgressGatewaySettings;
+  /** The xDS server for Envoy: CECs, Gateways, EDS and the synced TLS Secrets over SDS; off unless given. */
+  readonly envoyConfig?: EnvoyConfigSettings;
 }
 
 export const DEFAULT_DATAPATH: DatapathSettings = { pinRoot: DEFAULT_PIN_ROOT, cleanupOnStop: false };
@@ -59,6 +62,7 @@ export function startAgent(config: DaemonConfig, options: AgentOptions = {}): Pr
         : [new DatapathSubsystem(options.datapath ?? DEFAULT_DATAPATH, policy)]),
       ...(options.clustermesh ? [new ClusterMeshSubsystem(options.clustermesh)] : []),
       ...(options.egress ? [new EgressGatewaySubsystem(options.egress)] : []),
+      ...(options.envoyConfig ? [new EnvoyConfigSubsystem(options.envoyConfig)] : []),
       ...(options.sensor ? [new SensorSubsystem({ ...options.sensor, version: AGENT_VERSION })] : []),
       ...(options.subsystems ?? []),
     ],

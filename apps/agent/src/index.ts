@@ -22,3 +22,12 @@ export {
   CLUSTERMESH_SERVICES_ROUTE,
   type ClusterMeshSettings,
 } from './clustermesh-subsystem';
+export {
+  EnvoyConfigSubsystem,
+  ENVOY_CONFIG_KINDS,
+  ENVOY_CONFIG_ROUTE,
+  DEFAULT_SECRETS_NAMESPACE,
+  defaultXdsAddress,
+  type EnvoyConfigSettings,
+} from './envoy-config-subsystem';
+export { computeEnvoyConfig, type EnvoyConfigInput, type HeldBackConfig } from './envoy-config';

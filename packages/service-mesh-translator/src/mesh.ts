@@ -39,6 +39,11 @@ export interface ServiceMeshInput {
   readonly pods?: readonly KubeObject[];
   /** Names an object's document in issues, e.g. its manifest file; defaults to `Kind NAMESPACE/NAME`. */
   readonly documentOf?: (object: KubeObject) => string;
+  /**
+   * Resources Envoy gets besides those of the CECs, checked and versioned with
+   * them: the agent's SDS Secrets synced into the secrets namespace, for example.
+   */
+  readonly envoyResources?: readonly ResourceInput[];
 }
 
 export interface ServiceMeshOptions extends EnvoyConfigTranslationOptions {
@@ -120,7 +125,7 @@ export function translateServiceMesh(
     ]),
   );
   return {
-    envoy: cec.resources,
+    envoy: input.envoyResources ? [...cec.resources, ...input.envoyResources] : cec.resources,
     proxyless,
     proxylessByNamespace,
     sidecar: { directory, pods: readMeshPods(input.pods ?? []), routes: gamma },

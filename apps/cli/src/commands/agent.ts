@@ -1,5 +1,10 @@
 import { Command } from 'commander';
-import { DEFAULT_AGENT_METRICS, DEFAULT_DATAPATH, startAgent } from '@ciliary/agent';
+import {
+  DEFAULT_AGENT_METRICS,
+  DEFAULT_DATAPATH,
+  DEFAULT_SECRETS_NAMESPACE,
+  startAgent,
+} from '@ciliary/agent';
 import { addDaemonOptions, daemonConfig, untilSignal } from './daemon-options';
 import { clustermeshSettings } from './clustermesh';
 
@@ -24,7 +29,20 @@ export function agentCommand(): Command {
     )
     .option('--enable-tetragon', 'run the runtime security sensor and serve the FineGuidanceSensors API')
     .option('--tetragon-address <address>', 'the sensor API address', 'unix:///var/run/ciliary/tetragon.sock')
-    .option('--tetragon-export <file>', 'also write sensor events as JSON lines to this file (rotated)');
+    .option('--tetragon-export <file>', 'also write sensor events as JSON lines to this file (rotated)')
+    .option(
+      '--enable-envoy-config',
+      'serve Envoy over xDS (ADS): CiliumEnvoyConfigs, Gateways, EDS and the synced TLS Secrets over SDS',
+    )
+    .option(
+      '--xds-address <address>',
+      'where the xDS server listens: unix:///PATH or HOST:PORT (default unix://STATE_DIR/envoy/sockets/xds.sock)',
+    )
+    .option(
+      '--ingress-secrets-namespace <ns>',
+      'the namespace whose TLS Secrets are served over SDS',
+      DEFAULT_SECRETS_NAMESPACE,
+    );
   type AgentFlags = Parameters<typeof daemonConfig>[0] & {
     datapath: boolean;
     bpfRoot: string;
@@ -36,12 +54,23 @@ export function agentCommand(): Command {
     enableTetragon?: boolean;
     tetragonAddress: string;
     tetragonExport?: string;
+    enableEnvoyConfig?: boolean;
+    xdsAddress?: string;
+    ingressSecretsNamespace: string;
   };
   return command.action(async (flags: AgentFlags) => {
     const agent = await startAgent(daemonConfig(flags, 'ciliary.sock'), {
       datapath: flags.datapath ? { pinRoot: flags.bpfRoot, cleanupOnStop: flags.cleanup === true } : false,
       ...(flags.clustermeshConfig !== undefined ? { clustermesh: clustermeshSettings(flags) } : {}),
       ...(flags.enableEgressGateway ? { egress: { pinRoot: flags.bpfRoot } } : {}),
+      ...(flags.enableEnvoyConfig
+        ? {
+            envoyConfig: {
+              secretsNamespace: flags.ingressSecretsNamespace,
+              ...(flags.xdsAddress !== undefined ? { address: flags.xdsAddress } : {}),
+            },
+          }
+        : {}),
       ...(flags.enableTetragon
         ? {
             sensor: {
