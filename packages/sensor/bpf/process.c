@@ -17,6 +17,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define EXEC_SEGMENT (EXEC_DATA / 2 - 1)
 #define FILENAME_MAX 1024
 #define ARGS_MAX 4096
+#define DOCKER_ID_LENGTH 128 /* Tetragon's msg_k8s.docker_id */
 
 struct msg_exec {
 	struct msg_common common;
@@ -31,6 +32,10 @@ struct msg_exec {
 	__u32 size_args;
 	__u32 size_cwd;
 	__u32 ppid;
+	__u32 nspid; /* the pid in the process's own pid namespace (a container's) */
+	__u32 pad;
+	__u64 cgrpid; /* the cgroup v2 id, the inode of the cgroup's directory */
+	char docker[DOCKER_ID_LENGTH]; /* the cgroup's directory name; the container id is in it */
 	char data[EXEC_DATA];
 };
 
@@ -105,6 +110,27 @@ static __always_inline __u32 copy_args(struct msg_exec *m, __u32 off, struct tas
 	return len;
 }
 
+/* The task's pid as its own pid namespace numbers it (a container's view). */
+static __always_inline __u32 task_nspid(struct task_struct *task)
+{
+	struct pid *pid = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid upid = {};
+	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level & 31]);
+	return upid.nr;
+}
+
+/* The cgroup the task is in on the default (v2) hierarchy: its id and its
+ * kernfs name, from which user space parses the container id as Tetragon
+ * does with its docker_id. */
+static __always_inline void task_cgroup(struct msg_exec *m, struct task_struct *task)
+{
+	m->cgrpid = bpf_get_current_cgroup_id();
+	const char *name = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name);
+	if (!name || bpf_probe_read_kernel_str(m->docker, DOCKER_ID_LENGTH, name) < 0)
+		m->docker[0] = 0;
+}
+
 SEC("tracepoint/sched/sched_process_exec")
 int event_execve(struct trace_event_raw_sched_process_exec *ctx)
 {
@@ -129,6 +155,9 @@ int event_execve(struct trace_event_raw_sched_process_exec *ctx)
 	m->auid = BPF_CORE_READ(task, loginuid.val);
 	m->flags = EVENT_EXECVE;
 	m->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	m->nspid = task_nspid(task);
+	m->pad = 0;
+	task_cgroup(m, task);
 
 	struct execve_value *prev = bpf_map_lookup_elem(&execve_map, &tgid);
 	if (prev) {

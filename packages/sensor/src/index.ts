@@ -10,8 +10,13 @@ export {
 export { KernelTime, systemBootClock, type BootClock } from './kernel/boot-clock';
 export type { LoadedObject, ObjectLoader } from './kernel/object-loader';
 export { nodeName } from './node-name';
-export { ProcessTracker, type ProcFacts, type ProcessTrackerOptions } from './process/process-tracker';
-export { scanProc, readProcEntry, parseStat, type ProcEntry } from './process/procfs';
+export {
+  ProcessTracker,
+  type ProcFacts,
+  type ProcessTrackerOptions,
+  type ContainerResolver,
+} from './process/process-tracker';
+export { scanProc, readProcEntry, parseStat, type ProcEntry, type ProcScanOptions } from './process/procfs';
 export {
   MSG_OP,
   decodeProcessRecord,
@@ -42,3 +47,16 @@ export {
 export { planCall, syscallName, KERNEL_FUNCTIONS, type CallPlan } from './policy/calls';
 export { encodeHookConfig, HOOK_CONFIG_SIZE, type HookConfig } from './policy/hook-config';
 export { decodeGeneric, decodeArguments, permission, type GenericRecord } from './wire/generic-records';
+export { PodIndex, podContainers, workloadOf, type PodContainer } from './pods/pod-index';
+export { podInfo, maybeExecProbe, type ProcessInContainer } from './pods/pod-info';
+export { PodAssociation, type PodAssociationOptions, type PodAssociationStats } from './pods/pod-association';
+export {
+  containerIdFromCgroupName,
+  containerIdFromCgroupPath,
+  containerIdFromRuntimeId,
+  cgroupFacts,
+  dockerId,
+  DOCKER_ID_LENGTH,
+} from './pods/container-id';
+export { ContainerCgroups } from './pods/container-cgroups';
+export { cgroup2Mount, cgroupIdOf } from './pods/cgroup-fs';

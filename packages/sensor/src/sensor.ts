@@ -1,6 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { CiliaryError, errorMessage, silentLogger, type Clock, type Logger } from '@ciliary/core';
+import {
+  CiliaryError,
+  errorMessage,
+  silentLogger,
+  type Clock,
+  type KubeObject,
+  type Logger,
+} from '@ciliary/core';
 import { RingBufferReader, loadBpfObject, type BpfObjectConfig } from '@ciliary/datapath';
 import { KernelBackend, type MapHandle } from '@ciliary/ebpf-maps';
 import { EventCache, ProcessCache, type GetEventsResponse } from '@ciliary/tetragon-events';
@@ -9,7 +16,11 @@ import type { LoadedObject, ObjectLoader } from './kernel/object-loader';
 import { nodeName } from './node-name';
 import { execveMapKey, execveMapValue } from './process/execve-map';
 import { procFacts, scanProc } from './process/procfs';
-import { ProcessTracker } from './process/process-tracker';
+import { ProcessTracker, type ContainerResolver } from './process/process-tracker';
+import { systemCgroup2Mount } from './pods/cgroup-fs';
+import { ContainerCgroups } from './pods/container-cgroups';
+import { PodAssociation, type PodAssociationStats } from './pods/pod-association';
+import { PodIndex } from './pods/pod-index';
 import { MSG_OP, decodeClone, decodeExec, decodeExit, recordOp } from './wire/process-records';
 
 export const DEFAULT_SENSOR_PIN_DIR = '/sys/fs/bpf/ciliary/sensor';
@@ -31,6 +42,13 @@ export interface SensorOptions {
   /** Scan /proc at start so running processes have entries (Tetragon's procFS events). Default true. */
   readonly procScan?: boolean;
   readonly procRoot?: string;
+  /** The cgroup v2 mount, for the cgroup ids of processes found in /proc. Default: from /proc/self/mounts. */
+  readonly cgroupRoot?: string;
+  /**
+   * Hold events of container processes until their Pod is known (retried every 2 s, 15 times), as
+   * Tetragon does with Kubernetes. Set it when Pods are fed with `upsertPod`. Default false.
+   */
+  readonly awaitPods?: boolean;
   /** Ring buffer bytes (a power of two, a multiple of the page size). Default 8 MiB. */
   readonly ringBufferBytes?: number;
   /** Process cache bound (Tetragon's --process-cache-size). */
@@ -46,6 +64,7 @@ export interface SensorStats {
   readonly lostTotal: number;
   readonly processCache: ReturnType<ProcessCache['stats']>;
   readonly eventCache: ReturnType<EventCache['stats']>;
+  readonly pods: PodAssociationStats & { readonly containers: number };
 }
 
 /** The sensor could not start: programs refused, maps unusable, tracefs missing. */
@@ -77,7 +96,13 @@ export class Sensor {
   readonly node: string;
   readonly processCache: ProcessCache;
   readonly kernelTime: KernelTime;
+  /** Containers of the Pods fed with `upsertPod`. */
+  readonly pods = new PodIndex();
+  /** The cgroups container processes were seen in. */
+  readonly containerCgroups = new ContainerCgroups();
   private readonly eventCache: EventCache;
+  private readonly association: PodAssociation;
+  private readonly containerListeners = new Set<() => void>();
   private readonly tracker: ProcessTracker;
   private readonly listeners = new Set<EventListener>();
   private readonly handlers = new Map<number, RecordHandler>();
@@ -99,17 +124,59 @@ export class Sensor {
       clock: options.clock,
       ...(options.processCacheSize !== undefined ? { maxEntries: options.processCacheSize } : {}),
     });
+    this.association = new PodAssociation({
+      clock: options.clock,
+      cache: this.processCache,
+      index: this.pods,
+      awaitPods: options.awaitPods ?? false,
+      emit: (event) => this.publish(event),
+    });
     this.eventCache = new EventCache({
       clock: options.clock,
       cache: this.processCache,
-      emit: (event) => this.publish(event),
+      emit: (event) => this.association.submit(event),
     });
+    const association = this.association;
+    const containers: ContainerResolver = {
+      podFor: (containerId, process) => association.podFor(containerId, process),
+      awaitPod: (execId, nspid) => association.awaitPod(execId, nspid),
+      containerCgroup: (containerId, cgroupId) => {
+        if (this.containerCgroups.add(containerId, cgroupId)) this.containersChanged();
+      },
+    };
     this.tracker = new ProcessTracker({
       node: this.node,
       cache: this.processCache,
       events: this.eventCache,
       wallNs: (ns) => this.kernelTime.wallNs(ns),
+      containers,
     });
+  }
+
+  /** Adds or replaces a Pod (by resource key): its containers' processes get Process.pod. */
+  upsertPod(key: string, pod: KubeObject): void {
+    this.pods.upsert(key, pod);
+    this.association.podsChanged();
+    this.containersChanged();
+  }
+
+  deletePod(key: string): void {
+    for (const container of this.pods.delete(key)) this.containerCgroups.forget(container.containerId);
+    this.containersChanged();
+  }
+
+  /** The cgroup ids of the containers of the Pods of a namespace, as far as their processes were seen. */
+  namespaceCgroupIds(namespace: string): bigint[] {
+    const ids = new Set<bigint>();
+    for (const container of this.pods.inNamespace(namespace))
+      for (const id of this.containerCgroups.of(container.containerId)) ids.add(id);
+    return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /** Called when Pods change or a container's cgroup is first seen; returns the unsubscribe function. */
+  onContainersChanged(listener: () => void): () => void {
+    this.containerListeners.add(listener);
+    return () => this.containerListeners.delete(listener);
   }
 
   get started(): boolean {
@@ -187,6 +254,7 @@ export class Sensor {
     this.object = undefined;
     this.processCache.stop();
     this.eventCache.flush();
+    this.association.flush();
     rmSync(this.pinDir, { recursive: true, force: true });
   }
 
@@ -211,11 +279,18 @@ export class Sensor {
       lostTotal,
       processCache: this.processCache.stats(),
       eventCache: this.eventCache.stats(),
+      pods: { ...this.association.stats(), containers: this.pods.size },
     };
   }
 
   private scanProc(): void {
-    const facts = procFacts(scanProc(this.options.procRoot));
+    const cgroupRoot = this.options.cgroupRoot ?? systemCgroup2Mount();
+    const facts = procFacts(
+      scanProc({
+        ...(this.options.procRoot ? { procRoot: this.options.procRoot } : {}),
+        ...(cgroupRoot ? { cgroupRoot } : {}),
+      }),
+    );
     const execveMap = this.backend.openPinned(this.sharedMapPin('execve_map'));
     try {
       for (const f of facts) {
@@ -247,6 +322,16 @@ export class Sensor {
     } catch (err) {
       this.badRecords++;
       this.logger.warn({ err: errorMessage(err) }, 'sensor record dropped');
+    }
+  }
+
+  private containersChanged(): void {
+    for (const listener of this.containerListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.warn({ err: errorMessage(err) }, 'sensor container listener failed');
+      }
     }
   }
 

@@ -25,6 +25,10 @@ describe('record and config layouts match the compiled objects', () => {
       size_args: 84,
       size_cwd: 88,
       ppid: 92,
+      nspid: 96,
+      pad: 100,
+      cgrpid: 104,
+      docker: 112,
       data: EXEC_HEADER_SIZE,
     });
     const value = structLayout(path.join(dist, 'process.o'), 'execve_value');
@@ -63,6 +67,11 @@ describe('record and config layouts match the compiled objects', () => {
         read_nrs: 12,
         args: 28,
         selectors: 112,
+        verdict_cache: 4912,
+        namespaced: 4913,
+        n_nrs: 4914,
+        pad3: 4915,
+        nrs: 4920,
       },
     });
     expect(structLayout(object, 'arg_config')).toEqual({

@@ -60,6 +60,9 @@ describe('ProcessTracker', () => {
       filename: 'ls',
       args: Buffer.from('-l\0a b\0'),
       cwd: '/tmp',
+      nspid: 11,
+      cgroupId: 1n,
+      cgroupName: '',
     });
     const exec = out.at(-1)!.process_exec!;
     expect(exec.process).toMatchObject({

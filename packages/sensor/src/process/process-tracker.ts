@@ -8,9 +8,12 @@ import {
   unknownParentExecId,
   type EventCache,
   type ExecFacts,
+  type Pod,
   type Process,
   type ProcessCache,
 } from '@ciliary/tetragon-events';
+import { containerIdFromCgroupName, dockerId } from '../pods/container-id';
+import type { ProcessInContainer } from '../pods/pod-info';
 import type { CloneRecord, ExecKey, ExecRecord, ExitRecord } from '../wire/process-records';
 
 export const FLAG_PROCFS = 0x4;
@@ -25,6 +28,18 @@ export interface ProcessTrackerOptions {
   readonly events: EventCache;
   /** Wall-clock ns of a boot-time stamp. */
   readonly wallNs: (bootNs: bigint) => bigint;
+  /** Pods of container processes; without it processes get their docker id only. */
+  readonly containers?: ContainerResolver;
+}
+
+/** What the tracker asks about the containers processes run in. */
+export interface ContainerResolver {
+  /** The pod of a process of this container, when its Pod is known now. */
+  podFor(containerId: string, process: ProcessInContainer): Pod | undefined;
+  /** The exec of a container process whose Pod is not known yet: keep its container pid. */
+  awaitPod(execId: string, nspid: number): void;
+  /** A process of this container runs in this cgroup (v2 id). */
+  containerCgroup(containerId: string, cgroupId: bigint): void;
 }
 
 /** What a /proc scan knows about a process that was running before the sensor. */
@@ -38,6 +53,9 @@ export interface ProcFacts {
   readonly binary: string;
   readonly arguments: string;
   readonly cwd: string;
+  readonly nspid?: number;
+  readonly containerId?: string;
+  readonly cgroupId?: bigint;
 }
 
 /**
@@ -73,6 +91,11 @@ export class ProcessTracker {
       arguments: args,
       cwd,
       flags: record.flags,
+      ...this.container(record.key, containerIdFromCgroupName(record.cgroupName), record.cgroupId, {
+        binary,
+        arguments: args,
+        nspid: record.nspid,
+      }),
     };
     this.options.events.submit(buildExecEvent(facts));
     if (record.cleanup.ktime !== 0n) this.release(this.execId(record.cleanup));
@@ -132,8 +155,29 @@ export class ProcessTracker {
       arguments: facts.arguments,
       cwd: facts.cwd,
       flags: FLAG_PROCFS,
+      ...this.container(facts, facts.containerId, facts.cgroupId, {
+        binary: facts.binary,
+        arguments: facts.arguments,
+        ...(facts.nspid !== undefined ? { nspid: facts.nspid } : {}),
+      }),
     });
     this.options.events.submit(exec);
+  }
+
+  /** Process.docker and, when its Pod is known, Process.pod of a process in a container. */
+  private container(
+    key: ExecKey,
+    containerId: string | undefined,
+    cgroupId: bigint | undefined,
+    process: ProcessInContainer,
+  ): { docker?: string; pod?: Pod } {
+    if (!containerId) return {};
+    const resolver = this.options.containers;
+    if (!resolver) return { docker: dockerId(containerId) };
+    if (cgroupId) resolver.containerCgroup(containerId, cgroupId);
+    const pod = resolver.podFor(containerId, process);
+    if (!pod && process.nspid !== undefined) resolver.awaitPod(this.execId(key), process.nspid);
+    return pod ? { docker: dockerId(containerId), pod } : { docker: dockerId(containerId) };
   }
 
   /** The process a new exec replaced: it and its hold on its parent go. */

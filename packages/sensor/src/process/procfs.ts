@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { decodeArgs } from '@ciliary/tetragon-events';
+import { cgroupFacts } from '../pods/container-id';
+import { cgroupIdOf } from '../pods/cgroup-fs';
 import type { ProcFacts } from './process-tracker';
 
 /** Clock ticks per second of /proc/<pid>/stat's starttime (USER_HZ, 100 on Linux). */
@@ -17,6 +19,19 @@ export interface ProcEntry {
   readonly binary: string;
   readonly arguments: string;
   readonly cwd: string;
+  /** The pid in the process's own pid namespace (the last NSpid of /proc/<pid>/status). */
+  readonly nspid: number;
+  /** The container id found in /proc/<pid>/cgroup. */
+  readonly containerId?: string;
+  /** The cgroup v2 id (the inode of the cgroup's directory), when the v2 hierarchy is mounted. */
+  readonly cgroupId?: bigint;
+}
+
+/** Where the scan finds processes and their cgroups. */
+export interface ProcScanOptions {
+  readonly procRoot?: string;
+  /** The cgroup v2 mount, to turn cgroup paths into cgroup ids. */
+  readonly cgroupRoot?: string;
 }
 
 /** The fields of /proc/<pid>/stat the scan needs; the command name may hold spaces and parentheses. */
@@ -37,11 +52,18 @@ export function parseEffectiveUid(status: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The pid in the innermost pid namespace, from /proc/<pid>/status (`NSpid: 4242 7`). */
+export function parseNsPid(status: string): number | undefined {
+  const m = /^NSpid:[ \t]+([\d \t]+)$/m.exec(status);
+  const last = m?.[1]?.trim().split(/\s+/).at(-1);
+  return last ? Number(last) : undefined;
+}
+
 /**
  * Reads one process from `<procRoot>/<pid>`. Kernel threads (no executable)
  * and processes that exit while being read give undefined.
  */
-export function readProcEntry(procRoot: string, pid: number): ProcEntry | undefined {
+export function readProcEntry(procRoot: string, pid: number, cgroupRoot?: string): ProcEntry | undefined {
   const dir = path.join(procRoot, String(pid));
   try {
     const stat = parseStat(readFileSync(path.join(dir, 'stat'), 'utf8'));
@@ -50,7 +72,13 @@ export function readProcEntry(procRoot: string, pid: number): ProcEntry | undefi
     const cmdline = readFileSync(path.join(dir, 'cmdline'));
     const argv0End = cmdline.indexOf(0);
     const rest = argv0End < 0 ? Buffer.alloc(0) : cmdline.subarray(argv0End + 1);
-    const uid = parseEffectiveUid(readFileSync(path.join(dir, 'status'), 'utf8')) ?? 0;
+    const status = readFileSync(path.join(dir, 'status'), 'utf8');
+    const uid = parseEffectiveUid(status) ?? 0;
+    const cgroup = cgroupFacts(safeRead(path.join(dir, 'cgroup')));
+    const cgroupId =
+      cgroupRoot !== undefined && cgroup.v2Path !== undefined
+        ? cgroupIdOf(cgroupRoot, cgroup.v2Path)
+        : undefined;
     return {
       pid,
       ppid: stat.ppid,
@@ -60,6 +88,9 @@ export function readProcEntry(procRoot: string, pid: number): ProcEntry | undefi
       binary,
       arguments: decodeArgs(rest, 'nocwd').arguments,
       cwd: safeReadlink(path.join(dir, 'cwd')),
+      nspid: parseNsPid(status) ?? pid,
+      ...(cgroup.containerId ? { containerId: cgroup.containerId } : {}),
+      ...(cgroupId !== undefined ? { cgroupId } : {}),
     };
   } catch {
     return undefined;
@@ -75,6 +106,14 @@ function readLoginUid(dir: string): number {
   }
 }
 
+function safeRead(p: string): string {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 function safeReadlink(p: string): string {
   try {
     return readlinkSync(p);
@@ -84,11 +123,12 @@ function safeReadlink(p: string): string {
 }
 
 /** Every user-space process under `procRoot`, parents before children. */
-export function scanProc(procRoot = '/proc'): ProcEntry[] {
+export function scanProc(options: ProcScanOptions = {}): ProcEntry[] {
+  const procRoot = options.procRoot ?? '/proc';
   const entries: ProcEntry[] = [];
   for (const name of readdirSync(procRoot)) {
     if (!/^\d+$/.test(name)) continue;
-    const entry = readProcEntry(procRoot, Number(name));
+    const entry = readProcEntry(procRoot, Number(name), options.cgroupRoot);
     if (entry) entries.push(entry);
   }
   return entries.sort((a, b) => (a.ktime === b.ktime ? a.pid - b.pid : a.ktime < b.ktime ? -1 : 1));
@@ -108,6 +148,9 @@ export function procFacts(entries: readonly ProcEntry[]): ProcFacts[] {
       binary: e.binary,
       arguments: e.arguments,
       cwd: e.cwd,
+      nspid: e.nspid,
+      ...(e.containerId ? { containerId: e.containerId } : {}),
+      ...(e.cgroupId !== undefined ? { cgroupId: e.cgroupId } : {}),
     };
   });
 }

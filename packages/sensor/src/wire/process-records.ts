@@ -37,6 +37,12 @@ export interface ExecRecord {
   readonly args: Buffer;
   /** The cwd; empty with flag rootcwd (it is "/") or errorCWD. */
   readonly cwd: string;
+  /** The pid in the process's own pid namespace (inside its container). */
+  readonly nspid: number;
+  /** The cgroup v2 id of the process (the inode number of its cgroup directory). */
+  readonly cgroupId: bigint;
+  /** The name of that cgroup's directory, where the container id is (Tetragon's docker_id). */
+  readonly cgroupName: string;
 }
 
 export interface CloneRecord {
@@ -60,7 +66,9 @@ export interface ExitRecord {
 export type ProcessRecord = ExecRecord | CloneRecord | ExitRecord;
 
 export const HEADER_SIZE = 16;
-export const EXEC_HEADER_SIZE = 96;
+export const EXEC_HEADER_SIZE = 240;
+const DOCKER_ID_OFFSET = 112;
+const DOCKER_ID_LENGTH = 128;
 export const CLONE_RECORD_SIZE = 56;
 export const EXIT_RECORD_SIZE = 40;
 
@@ -106,10 +114,19 @@ export function decodeExec(record: Buffer): ExecRecord {
     auid: record.readUInt32LE(72),
     flags: record.readUInt32LE(76),
     ppid: record.readUInt32LE(92),
+    nspid: record.readUInt32LE(96),
+    cgroupId: record.readBigUInt64LE(104),
+    cgroupName: cString(record, DOCKER_ID_OFFSET, DOCKER_ID_LENGTH),
     filename: slice(sizeFilename).toString('utf8'),
     args: slice(sizeArgs),
     cwd: slice(sizeCwd).toString('utf8'),
   };
+}
+
+function cString(record: Buffer, offset: number, size: number): string {
+  const field = record.subarray(offset, offset + size);
+  const end = field.indexOf(0);
+  return field.subarray(0, end < 0 ? size : end).toString('utf8');
 }
 
 export function decodeClone(record: Buffer): CloneRecord {

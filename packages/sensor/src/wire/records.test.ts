@@ -4,7 +4,7 @@ import { decodeExec, decodeProcessRecord, RecordError } from './process-records'
 
 function execRecord(filename: string, args: string, cwd: string): Buffer {
   const data = Buffer.from(filename + args + cwd, 'latin1');
-  const b = Buffer.alloc(96 + data.length);
+  const b = Buffer.alloc(240 + data.length);
   b.writeUInt8(5, 0);
   b.writeBigUInt64LE(77n, 8);
   b.writeUInt32LE(42, 16);
@@ -19,7 +19,10 @@ function execRecord(filename: string, args: string, cwd: string): Buffer {
   b.writeUInt32LE(args.length, 84);
   b.writeUInt32LE(cwd.length, 88);
   b.writeUInt32LE(1, 92);
-  data.copy(b, 96);
+  b.writeUInt32LE(7, 96);
+  b.writeBigUInt64LE(4242n, 104);
+  b.write(`cri-containerd-${'ab'.repeat(32)}.scope`, 112);
+  data.copy(b, 240);
   return b;
 }
 
@@ -34,6 +37,9 @@ describe('process records', () => {
       flags: 0x4001,
       filename: '/bin/ls',
       cwd: '/home',
+      nspid: 7,
+      cgroupId: 4242n,
+      cgroupName: `cri-containerd-${'ab'.repeat(32)}.scope`,
     });
     expect(r.args.toString('latin1')).toBe('-l\0/tmp\0');
   });

@@ -12,6 +12,12 @@ export type Int64 = string;
 /** Bytes as padded standard base64. */
 export type Base64 = string;
 
+export interface AddTracingPolicyRequest {
+  yaml?: string;
+}
+
+export type AddTracingPolicyResponse = Record<string, never>;
+
 export interface AggregationInfo {
   count?: Int64;
 }
@@ -220,6 +226,27 @@ export interface Container {
   maybe_exec_probe?: boolean;
   security_context?: SecurityContext;
 }
+
+export interface DeleteTracingPolicyRequest {
+  name?: string;
+  namespace?: string;
+}
+
+export type DeleteTracingPolicyResponse = Record<string, never>;
+
+export interface DisableTracingPolicyRequest {
+  name?: string;
+  namespace?: string;
+}
+
+export type DisableTracingPolicyResponse = Record<string, never>;
+
+export interface EnableTracingPolicyRequest {
+  name?: string;
+  namespace?: string;
+}
+
+export type EnableTracingPolicyResponse = Record<string, never>;
 
 export interface EnvVar {
   Key?: string;
@@ -545,6 +572,12 @@ export interface KprobeUserNamespace {
   ns?: Namespace;
 }
 
+export type ListTracingPoliciesRequest = Record<string, never>;
+
+export interface ListTracingPoliciesResponse {
+  policies?: TracingPolicyStatus[];
+}
+
 export interface Namespace {
   inum?: number;
   is_host?: boolean;
@@ -807,6 +840,47 @@ export const ThrottleTypeValues = {
   THROTTLE_START: 1,
   THROTTLE_STOP: 2,
 } as const;
+
+export type TracingPolicyMode =
+  'TP_MODE_UNKNOWN' | 'TP_MODE_ENFORCE' | 'TP_MODE_MONITOR' | 'TP_MODE_MONITOR_ONLY';
+export const TracingPolicyModeValues = {
+  TP_MODE_UNKNOWN: 0,
+  TP_MODE_ENFORCE: 1,
+  TP_MODE_MONITOR: 2,
+  TP_MODE_MONITOR_ONLY: 3,
+} as const;
+
+export type TracingPolicyState =
+  | 'TP_STATE_UNKNOWN'
+  | 'TP_STATE_ENABLED'
+  | 'TP_STATE_DISABLED'
+  | 'TP_STATE_LOAD_ERROR'
+  | 'TP_STATE_ERROR'
+  | 'TP_STATE_LOADING'
+  | 'TP_STATE_UNLOADING';
+export const TracingPolicyStateValues = {
+  TP_STATE_UNKNOWN: 0,
+  TP_STATE_ENABLED: 1,
+  TP_STATE_DISABLED: 2,
+  TP_STATE_LOAD_ERROR: 3,
+  TP_STATE_ERROR: 4,
+  TP_STATE_LOADING: 5,
+  TP_STATE_UNLOADING: 6,
+} as const;
+
+export interface TracingPolicyStatus {
+  id?: Int64;
+  name?: string;
+  namespace?: string;
+  info?: string;
+  sensors?: string[];
+  enabled?: boolean;
+  filter_id?: Int64;
+  error?: string;
+  state?: TracingPolicyState;
+  kernel_memory_bytes?: Int64;
+  mode?: TracingPolicyMode;
+}
 
 export interface UserNamespace {
   level?: number;

@@ -7,4 +7,9 @@ export {
   type SensorServerStats,
 } from './sensor-server';
 export { SensorClient } from './sensor-client';
+export {
+  TracingPolicyRequestError,
+  type TracingPolicyHandler,
+  type TracingPolicyFailure,
+} from './tracing-policies';
 export { sensorsServiceDefinition } from './service';

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { TetragonCodec } from '../codec';
 import type {
+  ListTracingPoliciesResponse,
   GetEventsRequest,
   GetEventsResponse,
   GetHealthStatusResponse,
@@ -45,6 +46,27 @@ export class SensorClient {
 
   getVersion(): Promise<GetVersionResponse> {
     return this.unary<GetVersionResponse>('GetVersion', {});
+  }
+
+  /** Loads a TracingPolicy from its YAML, as `tetra tracingpolicy add`. */
+  async addTracingPolicy(yaml: string): Promise<void> {
+    await this.unary('AddTracingPolicy', { yaml });
+  }
+
+  async deleteTracingPolicy(name: string, namespace = ''): Promise<void> {
+    await this.unary('DeleteTracingPolicy', { name, ...(namespace ? { namespace } : {}) });
+  }
+
+  listTracingPolicies(): Promise<ListTracingPoliciesResponse> {
+    return this.unary<ListTracingPoliciesResponse>('ListTracingPolicies', {});
+  }
+
+  async enableTracingPolicy(name: string, namespace = ''): Promise<void> {
+    await this.unary('EnableTracingPolicy', { name, ...(namespace ? { namespace } : {}) });
+  }
+
+  async disableTracingPolicy(name: string, namespace = ''): Promise<void> {
+    await this.unary('DisableTracingPolicy', { name, ...(namespace ? { namespace } : {}) });
   }
 
   close(): void {

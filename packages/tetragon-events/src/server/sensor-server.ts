@@ -11,6 +11,7 @@ import type {
   GetVersionResponse,
 } from '../model/types.generated';
 import { sensorsServiceDefinition } from './service';
+import { tracingPolicyMethods, type TracingPolicyHandler } from './tracing-policies';
 
 export class SensorServerError extends CiliaryError {
   override readonly name = 'SensorServerError';
@@ -24,6 +25,8 @@ export interface SensorServerOptions {
   readonly logger?: Logger;
   /** Events buffered per GetEvents client before drops (Tetragon's --event-queue-size, 10000). */
   readonly queueSize?: number;
+  /** Serves Add/Delete/List/Enable/DisableTracingPolicy; without it they answer UNIMPLEMENTED. */
+  readonly policies?: TracingPolicyHandler;
   /** Health reported by GetHealth; running unless told otherwise. */
   readonly health?: () => {
     status: 'HEALTH_STATUS_RUNNING' | 'HEALTH_STATUS_STOPPED' | 'HEALTH_STATUS_ERROR';
@@ -83,7 +86,8 @@ class Listener {
 /**
  * Tetragon's FineGuidanceSensors gRPC API for ciliary's events: GetEvents with server-side
  * allow/deny lists and field filters (each client gets a bounded queue; when it is full events
- * are dropped and counted), GetHealth and GetVersion. Served on a unix socket or TCP.
+ * are dropped and counted), GetHealth, GetVersion and, given a handler, the tracing-policy
+ * methods. Served on a unix socket or TCP.
  */
 export class SensorServer {
   private readonly server = new grpc.Server();
@@ -101,6 +105,7 @@ export class SensorServer {
         done(null, this.healthStatus()),
       GetVersion: (_call: unknown, done: grpc.sendUnaryData<GetVersionResponse>) =>
         done(null, { version: options.version }),
+      ...tracingPolicyMethods(options.policies, this.logger),
     });
   }
 

@@ -23,6 +23,18 @@ const METHODS: readonly MethodSpec[] = [
     response: 'tetragon.GetHealthStatusResponse',
     responseStream: false,
   },
+  ...['Add', 'Delete', 'Enable', 'Disable'].map((verb) => ({
+    name: `${verb}TracingPolicy`,
+    request: `tetragon.${verb}TracingPolicyRequest`,
+    response: `tetragon.${verb}TracingPolicyResponse`,
+    responseStream: false,
+  })),
+  {
+    name: 'ListTracingPolicies',
+    request: 'tetragon.ListTracingPoliciesRequest',
+    response: 'tetragon.ListTracingPoliciesResponse',
+    responseStream: false,
+  },
   {
     name: 'GetVersion',
     request: 'tetragon.GetVersionRequest',
