@@ -1,10 +1,14 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { DaemonConfig, DaemonContext, Subsystem, SubsystemStatus } from '@ciliary/daemon';
 import {
+  countIngressStates,
   DryRunClusterWriter,
+  INGRESS_STATES,
   IngressController,
   ingressConfig,
   type ClusterWriter,
   type IngressControllerConfig,
+  type ReconcileOutcome,
 } from '@ciliary/ingress';
 import { KubernetesClusterWriter } from '@ciliary/ingress/kubernetes';
 
@@ -41,7 +45,9 @@ export class IngressSubsystem implements Subsystem {
   }
 
   async start(context: DaemonContext): Promise<void> {
+    const onReconciled = this.registerMetrics(context.metrics);
     this.controller = new IngressController({
+      onReconciled,
       source: context.source,
       writer: this.writer(),
       config: ingressConfig(this.options.config),
@@ -63,6 +69,42 @@ export class IngressSubsystem implements Subsystem {
     if (!this.controller) return { state: 'Ok', message: 'not started' };
     const { state, message } = this.controller.status();
     return { state, message: this.dryRun ? `${message} (dry run: no API server to write to)` : message };
+  }
+
+  /**
+   * `ciliary_operator_ingress_reconciliations_total{result}`, `..._reconcile_duration_seconds`
+   * (translation to writes done) and `ciliary_operator_ingress_ingresses{state}`.
+   */
+  private registerMetrics(registry: Registry): (outcome: ReconcileOutcome) => void {
+    const reconciliations = new Counter({
+      name: 'ciliary_operator_ingress_reconciliations_total',
+      help: 'Ingress controller passes (translation and writes), by result',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    const duration = new Histogram({
+      name: 'ciliary_operator_ingress_reconcile_duration_seconds',
+      help: 'Time from picking a change up to its writes being done or failed',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      registers: [registry],
+    });
+    for (const result of ['success', 'error']) reconciliations.inc({ result }, 0);
+    const controller = (): IngressController | undefined => this.controller;
+    new Gauge({
+      name: 'ciliary_operator_ingress_ingresses',
+      help: 'Ingresses by state: served, degraded (partly served), rejected, ignored (another class)',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const status = controller()?.status();
+        const counts = status ? countIngressStates(status) : undefined;
+        for (const state of INGRESS_STATES) this.set({ state }, counts?.[state] ?? 0);
+      },
+    });
+    return (outcome) => {
+      reconciliations.inc({ result: outcome.result });
+      duration.observe(outcome.durationMs / 1000);
+    };
   }
 
   /** The controller's state, plus what it would write when it has nowhere to write. */

@@ -173,6 +173,30 @@ describe('operator: Ingress controller against the API server', () => {
     });
   });
 
+  test('/metrics counts reconciliations by result, their duration and Ingresses by state', async () => {
+    const scrape = async (): Promise<string> =>
+      (await fetch(`http://${operator!.metricsAddress}/metrics`)).text();
+    const value = (text: string, series: string): number =>
+      Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    // The Ingress is served, but its /api backend is missing: degraded.
+    const text = await waitFor(
+      async () => {
+        const t = await scrape();
+        return value(t, 'ciliary_operator_ingress_ingresses{state="degraded"}') === 1 ? t : undefined;
+      },
+      { description: 'the degraded Ingress in /metrics' },
+    );
+    expect(value(text, 'ciliary_operator_ingress_ingresses{state="served"}')).toBe(0);
+    expect(value(text, 'ciliary_operator_ingress_ingresses{state="rejected"}')).toBe(0);
+    expect(value(text, 'ciliary_operator_ingress_reconciliations_total{result="success"}')).toBeGreaterThan(
+      0,
+    );
+    expect(value(text, 'ciliary_operator_ingress_reconciliations_total{result="error"}')).toBe(0);
+    const passes = value(text, 'ciliary_operator_ingress_reconcile_duration_seconds_count');
+    expect(passes).toBe(value(text, 'ciliary_operator_ingress_reconciliations_total{result="success"}'));
+    expect(value(text, 'ciliary_operator_ingress_reconcile_duration_seconds_sum')).toBeGreaterThan(0);
+  });
+
   test('a rotated TLS Secret is copied again', async () => {
     const secret = get(Kinds.Secret, 'shop', 'web-tls')!;
     server.apply(Kinds.Secret, { ...secret, data: { 'tls.crt': b64('crt-2'), 'tls.key': b64('key-2') } });

@@ -52,7 +52,9 @@ export {
   WATCHED_KINDS,
   type IngressControllerOptions,
   type IngressControllerStatus,
+  type ReconcileOutcome,
 } from './controller/controller';
+export { countIngressStates, INGRESS_STATES, type IngressState } from './controller/states';
 export { type ClusterWriter, type LoadBalancerAddress, EventKind } from './controller/writer';
 export { OWNED_KINDS } from './controller/targets';
 export { EVENT_SOURCE, ingressEvent } from './controller/events';

@@ -1,7 +1,13 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { Kinds, silentLogger, type KubeObject } from '@ciliary/core';
 import { FakeClock } from '@ciliary/core/testing';
-import { IngressController, ingressConfig, type IngressControllerConfig } from '../src';
+import {
+  countIngressStates,
+  IngressController,
+  ingressConfig,
+  type IngressControllerConfig,
+  type ReconcileOutcome,
+} from '../src';
 import { MemoryCluster } from './support/memory-cluster';
 import { ingress, service, tlsSecret } from './support/objects';
 
@@ -24,8 +30,10 @@ function start(
   cluster: MemoryCluster,
   clock: FakeClock,
   config: Partial<IngressControllerConfig> = {},
+  onReconciled?: (outcome: ReconcileOutcome) => void,
 ): IngressController {
   const controller = new IngressController({
+    ...(onReconciled ? { onReconciled } : {}),
     source: cluster.source,
     writer: cluster.writer,
     config: ingressConfig(config),
@@ -243,6 +251,64 @@ describe('IngressController', () => {
     await controller.whenIdle();
     expect(controller.status()).toMatchObject({ state: 'Ok' });
     expect(names(cluster)).toContain('CiliumEnvoyConfig default/cilium-ingress-default-web');
+  });
+
+  test('every pass reports its outcome: writes failing after it are an error, a clean pass a success', async () => {
+    const clock = new FakeClock();
+    const cluster = new MemoryCluster(KINDS);
+    cluster.put(Kinds.Service, service('echo', [{ port: 8080 }]));
+    cluster.put(Kinds.Ingress, web());
+    cluster.failWrites = (op) => (op.startsWith('apply') ? 'the API server is unavailable' : undefined);
+    const outcomes: ReconcileOutcome[] = [];
+    const controller = start(cluster, clock, {}, (outcome) => outcomes.push(outcome));
+    await settled(clock, controller);
+    await Promise.resolve();
+    expect(outcomes.map((o) => o.result)).toEqual(['error']);
+    cluster.failWrites = undefined;
+    cluster.put(Kinds.Ingress, ingress('other', { rules: [{ host: 'other.example.com', paths: [] }] }));
+    await settled(clock, controller);
+    await Promise.resolve();
+    // The writes' own watch events bring passes that write nothing: successes too.
+    expect(outcomes[0]?.result).toBe('error');
+    expect(outcomes.length).toBeGreaterThan(1);
+    expect(outcomes.slice(1).every((o) => o.result === 'success')).toBe(true);
+    expect(outcomes.every((o) => o.durationMs >= 0)).toBe(true);
+  });
+
+  test('Ingresses are counted by state: served, degraded, rejected, ignored', async () => {
+    const clock = new FakeClock();
+    const cluster = new MemoryCluster(KINDS);
+    cluster.put(Kinds.Service, service('echo', [{ port: 8080 }]));
+    cluster.put(Kinds.Ingress, web());
+    cluster.put(
+      Kinds.Ingress,
+      ingress('half', {
+        rules: [
+          {
+            host: 'half.example.com',
+            paths: [
+              { path: '/', pathType: 'Prefix', service: 'echo', port: 8080 },
+              { path: '/gone', pathType: 'Prefix', service: 'missing', port: 80 },
+            ],
+          },
+        ],
+      }),
+    );
+    cluster.put(
+      Kinds.Ingress,
+      ingress('bad', {
+        rules: [{ paths: [{ path: 'nope', pathType: 'Exact', service: 'echo', port: 8080 }] }],
+      }),
+    );
+    cluster.put(Kinds.Ingress, ingress('theirs', { className: 'nginx', rules: [] }));
+    const controller = start(cluster, clock);
+    await settled(clock, controller);
+    expect(countIngressStates(controller.status())).toEqual({
+      served: 1,
+      degraded: 1,
+      rejected: 1,
+      ignored: 1,
+    });
   });
 
   test('an Ingress moved to another class is no longer served: its objects go, its status is cleared', async () => {

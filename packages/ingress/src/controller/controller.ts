@@ -37,6 +37,16 @@ export interface IngressControllerOptions {
   /** Full comparison with the cluster, repairing drift and pruning leftovers; default 5 minutes. */
   readonly resyncIntervalMs?: number;
   readonly retry?: BackoffOptions;
+  /** Told the outcome of every pass (for metrics). */
+  readonly onReconciled?: (outcome: ReconcileOutcome) => void;
+}
+
+/** One pass of the controller: the translation, then the writes of the difference. */
+export interface ReconcileOutcome {
+  /** `error` when the translation failed or writes were failing once the pass was done. */
+  readonly result: 'success' | 'error';
+  /** From picking the change up to its writes being done or failed (later retries do not count). */
+  readonly durationMs: number;
 }
 
 /** The kinds the controller watches. */
@@ -186,7 +196,8 @@ export class IngressController {
 
   private compute(): void {
     if (!WATCHED_KINDS.every((k) => this.synced.has(k))) return;
-    const { source, config, logger } = this.options;
+    const { source, config, logger, clock } = this.options;
+    const startedAt = clock.now();
     let translation: IngressTranslation;
     try {
       translation = translateIngresses(
@@ -203,6 +214,7 @@ export class IngressController {
       // A bug, not bad input: keep the last good state and say so.
       this.lastError = errorMessage(err);
       logger.error({ err: this.lastError }, 'ingress translation failed; keeping the previous configuration');
+      this.options.onReconciled?.({ result: 'error', durationMs: clock.now() - startedAt });
       return;
     }
     this.translation = translation;
@@ -213,6 +225,23 @@ export class IngressController {
     this.events.record(translation.problems);
     this.objects.start();
     this.statuses.start();
+    this.reportOutcome(startedAt);
+  }
+
+  private reportOutcome(startedAt: number): void {
+    const report = this.options.onReconciled;
+    if (!report) return;
+    void Promise.all([this.objects.whenIdle(), this.statuses.whenIdle()])
+      .then(() => {
+        const failing = this.objects.status().errors + this.statuses.status().errors;
+        report({
+          result: failing > 0 ? 'error' : 'success',
+          durationMs: this.options.clock.now() - startedAt,
+        });
+      })
+      .catch((err: unknown) =>
+        this.options.logger.warn({ err: errorMessage(err) }, 'reporting a reconciliation failed'),
+      );
   }
 }
 
