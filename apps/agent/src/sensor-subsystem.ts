@@ -1,17 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import {
-  Kinds,
-  errorMessage,
-  formatIssue,
-  isValidationError,
-  type KubeObject,
-  type Unsubscribe,
-} from '@ciliary/core';
+import { Kinds, type KubeObject, type Unsubscribe } from '@ciliary/core';
 import type { DaemonContext, Subsystem, SubsystemStatus } from '@ciliary/daemon';
 import { PolicyManager, Sensor, systemKernelFacts, type LoadedPolicyInfo } from '@ciliary/sensor';
 import { JsonExporter, RotatingFile, TetragonCodec } from '@ciliary/tetragon-events';
 import { SensorServer } from '@ciliary/tetragon-events/server';
+import { SensorPolicies } from './sensor-policies';
 
 export interface SensorSettings {
   /** The FineGuidanceSensors gRPC address; Tetragon's Helm chart uses a unix socket too. */
@@ -30,23 +24,22 @@ export const SENSOR_POLICIES_ROUTE = '/v1/sensor/policies';
 /**
  * The agent's runtime security sensor: process and TracingPolicy events from
  * BPF, served on Tetragon's gRPC API and optionally written to the JSON export.
- * TracingPolicies come from the resource source and load and unload as they
- * change; a policy that fails is reported in status and on
- * /v1/sensor/policies, and never stops the agent.
+ * Processes in containers carry their Pod (Pods from the resource source, on
+ * this node). TracingPolicies come from the resource source and from the gRPC
+ * API's AddTracingPolicy, and load and unload side by side; a policy that
+ * fails is reported in status, on /v1/sensor/policies and by
+ * ListTracingPolicies, and never stops the agent.
  */
 export class SensorSubsystem implements Subsystem {
   readonly name = 'sensor';
   private sensor: Sensor | undefined;
   private policies: PolicyManager | undefined;
+  private registry: SensorPolicies | undefined;
   private server: SensorServer | undefined;
   private file: RotatingFile | undefined;
   private exporter: JsonExporter | undefined;
   private unsubscribes: Unsubscribe[] = [];
   private context: DaemonContext | undefined;
-  /** Problems of policies that are not loaded, by resource key. */
-  private readonly problems = new Map<string, string>();
-  /** The loaded policy name of each resource key. */
-  private readonly loaded = new Map<string, string>();
 
   constructor(private readonly settings: SensorSettings) {}
 
@@ -58,14 +51,31 @@ export class SensorSubsystem implements Subsystem {
       clock,
       logger: logger.child({ subsys: 'sensor' }),
       node: context.nodeName,
+      awaitPods: true,
       ...(this.settings.pinDir ? { pinDir: this.settings.pinDir } : {}),
     });
     this.sensor = sensor;
+    // Pods before the sensor starts, so the /proc scan finds the pods of running containers.
+    this.unsubscribes.push(
+      context.source.subscribe(Kinds.Pod, (event) => {
+        if (event.type === 'upsert') this.applyPod(event.key, event.object);
+        else if (event.type === 'delete') sensor.deletePod(event.key);
+      }),
+    );
+    const policies = new PolicyManager(
+      sensor,
+      systemKernelFacts(),
+      logger.child({ subsys: 'tracing-policy' }),
+    );
+    this.policies = policies;
+    const registry = new SensorPolicies(policies, logger.child({ subsys: 'tracing-policy' }));
+    this.registry = registry;
     this.server = new SensorServer({
       codec,
       address: this.settings.address ?? DEFAULT_SENSOR_ADDRESS,
       version: this.settings.version,
       logger,
+      policies: registry,
     });
     if (this.settings.exportFile) {
       const file = new RotatingFile({ filename: this.settings.exportFile, clock });
@@ -87,16 +97,11 @@ export class SensorSubsystem implements Subsystem {
     }
     await this.server.start();
     sensor.start();
-    this.policies = new PolicyManager(
-      sensor,
-      systemKernelFacts(),
-      logger.child({ subsys: 'tracing-policy' }),
-    );
     for (const kind of [Kinds.TracingPolicy, Kinds.TracingPolicyNamespaced]) {
       this.unsubscribes.push(
         context.source.subscribe(kind, (event) => {
-          if (event.type === 'upsert') this.apply(event.key, event.object);
-          else if (event.type === 'delete') this.remove(event.key);
+          if (event.type === 'upsert') registry.applyResource(event.key, event.object);
+          else if (event.type === 'delete') registry.removeResource(event.key);
         }),
       );
     }
@@ -115,36 +120,23 @@ export class SensorSubsystem implements Subsystem {
 
   status(): SubsystemStatus {
     const stats = this.sensor?.stats();
-    const summary = `${this.loaded.size} tracing policies, ${stats?.records ?? 0} records, ${stats?.lostTotal ?? 0} lost`;
-    const problem = [...this.problems.entries()][0];
-    if (problem) return { state: 'Degraded', message: `${summary}; ${problem[0]}: ${problem[1]}` };
+    const summary =
+      `${this.registry?.loadedCount() ?? 0} tracing policies, ${stats?.pods.containers ?? 0} pod containers, ` +
+      `${stats?.records ?? 0} records, ${stats?.lostTotal ?? 0} lost`;
+    const problem = this.registry?.problems()[0];
+    if (problem) return { state: 'Degraded', message: `${summary}; ${problem.policy}: ${problem.problem}` };
     return { state: 'Ok', message: summary };
   }
 
   policyReport(): { loaded: LoadedPolicyInfo[]; problems: Array<{ policy: string; problem: string }> } {
-    return {
-      loaded: this.policies?.list() ?? [],
-      problems: [...this.problems].map(([policy, problem]) => ({ policy, problem })),
-    };
+    return { loaded: this.policies?.list() ?? [], problems: this.registry?.problems() ?? [] };
   }
 
-  private apply(key: string, object: KubeObject): void {
-    this.remove(key);
-    try {
-      const info = this.policies!.add(object, key);
-      this.loaded.set(key, info.name);
-    } catch (err) {
-      const problem = isValidationError(err) ? err.issues.map(formatIssue).join('; ') : errorMessage(err);
-      this.problems.set(key, problem);
-      this.context?.logger.warn({ policy: key, problem }, 'tracing policy not loaded');
-    }
-  }
-
-  private remove(key: string): void {
-    this.problems.delete(key);
-    const name = this.loaded.get(key);
-    if (name === undefined) return;
-    this.policies?.delete(name);
-    this.loaded.delete(key);
+  /** Pods of this node only: their containers are the ones whose processes the sensor sees. */
+  private applyPod(key: string, pod: KubeObject): void {
+    const node = (pod['spec'] as { nodeName?: unknown } | undefined)?.nodeName;
+    if (typeof node === 'string' && node !== '' && node !== this.context?.nodeName)
+      this.sensor?.deletePod(key);
+    else this.sensor?.upsertPod(key, pod);
   }
 }

@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { silentLogger } from '@ciliary/core';
@@ -8,6 +19,7 @@ import { ApiClient, type RunningDaemon } from '@ciliary/daemon';
 import { isRoot, kernelTest, waitFor } from '@ciliary/testing';
 import { TetragonCodec, type GetEventsResponse } from '@ciliary/tetragon-events';
 import { SensorClient } from '@ciliary/tetragon-events/server';
+import { cgroup2Mount } from '@ciliary/sensor';
 import { startAgent } from '../src';
 
 const feature = {
@@ -39,6 +51,9 @@ spec:
               values: [${file}]
 `;
 }
+
+/** gRPC status codes the tracing-policy methods answer with. */
+const grpcStatus = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, FAILED_PRECONDITION: 9 } as const;
 
 type PolicyReport = { loaded: Array<{ name: string }>; problems: Array<{ policy: string; problem: string }> };
 
@@ -125,4 +140,162 @@ describe('agent with the sensor on a manifests directory', () => {
     },
     60_000,
   );
+
+  kernelTest(
+    'AddTracingPolicy, ListTracingPolicies and DeleteTracingPolicy over gRPC, next to the resource source',
+    feature,
+    async () => {
+      const api = new ApiClient(socket);
+      const client = new SensorClient(new TetragonCodec(), address);
+      const events: GetEventsResponse[] = [];
+      const stream = client.getEvents({ allow_list: [{ policy_names: ['grpc-watched'] }] });
+      stream.on('data', (e: GetEventsResponse) => events.push(e));
+      stream.on('error', () => undefined);
+      try {
+        writeFileSync(path.join(dir, 'policy.yaml'), policy('open-watched', watched));
+        await waitFor(async () => (await api.get<PolicyReport>('/v1/sensor/policies')).loaded.length === 1);
+        await client.addTracingPolicy(policy('grpc-watched', watched));
+        const listed = await client.listTracingPolicies();
+        expect(listed.policies?.map((p) => [p.name, p.state, p.info])).toEqual(
+          expect.arrayContaining([
+            ['open-watched', 'TP_STATE_ENABLED', expect.stringContaining('resource')],
+            ['grpc-watched', 'TP_STATE_ENABLED', 'added over gRPC'],
+            ['Bad', 'TP_STATE_LOAD_ERROR', expect.stringContaining('resource')],
+          ]),
+        );
+        expect(listed.policies?.find((p) => p.name === 'grpc-watched')).toMatchObject({
+          sensors: ['generic_kprobe'],
+          enabled: true,
+          mode: 'TP_MODE_ENFORCE',
+        });
+        await waitFor(() => {
+          spawnSync('/bin/cat', [watched]);
+          return events.some((e) => e.process_kprobe?.policy_name === 'grpc-watched');
+        });
+
+        // refusals: bad YAML, an invalid policy, a name taken, a policy of the resource source
+        await expect(client.addTracingPolicy('metadata:\n  name: [x\n')).rejects.toMatchObject({
+          code: grpcStatus.INVALID_ARGUMENT,
+          details: expect.stringMatching(
+            /^invalid tracing policy: AddTracingPolicy: \/: line 3, column 1: Flow sequence .* end with a \]$/,
+          ),
+        });
+        await expect(client.addTracingPolicy(policy('Upper', watched))).rejects.toMatchObject({
+          code: grpcStatus.INVALID_ARGUMENT,
+          details:
+            'invalid tracing policy: AddTracingPolicy: /metadata/name: must be a DNS subdomain name (lower case letters, digits, - and .)',
+        });
+        await expect(client.addTracingPolicy(policy('grpc-watched', watched))).rejects.toMatchObject({
+          code: grpcStatus.ALREADY_EXISTS,
+        });
+        await expect(client.deleteTracingPolicy('open-watched')).rejects.toMatchObject({
+          code: grpcStatus.FAILED_PRECONDITION,
+        });
+
+        await client.disableTracingPolicy('grpc-watched');
+        expect(
+          (await client.listTracingPolicies()).policies?.find((p) => p.name === 'grpc-watched')?.state,
+        ).toBe('TP_STATE_DISABLED');
+        await client.enableTracingPolicy('grpc-watched');
+        await client.deleteTracingPolicy('grpc-watched');
+        const after = await client.listTracingPolicies();
+        expect(after.policies?.map((p) => p.name)).not.toContain('grpc-watched');
+        expect((await api.get<PolicyReport>('/v1/sensor/policies')).loaded.map((p) => p.name)).toEqual([
+          'open-watched',
+        ]);
+        await expect(client.deleteTracingPolicy('grpc-watched')).rejects.toMatchObject({
+          code: grpcStatus.NOT_FOUND,
+        });
+      } finally {
+        stream.cancel();
+        client.close();
+      }
+    },
+    60_000,
+  );
+
+  kernelTest('processes in a Pod’s container carry the Pod from the resource source', feature, async () => {
+    const cgroupRoot = cgroup2Mount(readFileSync('/proc/self/mounts', 'utf8'));
+    expect(cgroupRoot).toBeDefined();
+    const id = randomBytes(32).toString('hex');
+    const chain = [
+      'kubepods.slice',
+      'kubepods-besteffort.slice',
+      'kubepods-besteffort-podagente2e.slice',
+      `cri-containerd-${id}.scope`,
+    ].map((_, i, all) => path.join(cgroupRoot!, ...all.slice(0, i + 1)));
+    const container = chain.at(-1)!;
+    mkdirSync(container, { recursive: true });
+    const client = new SensorClient(new TetragonCodec(), address);
+    const events: GetEventsResponse[] = [];
+    const stream = client.getEvents({
+      allow_list: [{ namespace: ['shop'] }, { binary_regex: ['^/bin/true$'] }],
+    });
+    stream.on('data', (e: GetEventsResponse) => events.push(e));
+    stream.on('error', () => undefined);
+    try {
+      writeFileSync(path.join(dir, 'pod.yaml'), podManifest(id));
+      const marker = `in-pod-${id.slice(0, 8)}`;
+      await waitFor(() => {
+        spawnSync('/bin/sh', ['-c', `echo $$ > ${container}/cgroup.procs && exec /bin/true ${marker}`]);
+        spawnSync('/bin/true', [`on-host-${id.slice(0, 8)}`]);
+        const inPod = events.find((e) => e.process_exec?.process?.arguments === marker);
+        return inPod?.process_exec?.process?.pod ? true : undefined;
+      });
+      const inPod = events.find(
+        (e) => e.process_exec?.process?.arguments === marker && e.process_exec.process.pod,
+      )!;
+      expect(inPod.process_exec!.process).toMatchObject({
+        docker: id.slice(0, 31),
+        pod: {
+          namespace: 'shop',
+          name: 'cart-7f9c-abcde',
+          workload: 'cart',
+          workload_kind: 'Deployment',
+          container: { id: `containerd://${id}`, name: 'cart', image: { name: 'cart:1.0' } },
+          pod_labels: { app: 'cart', 'pod-template-hash': '7f9c' },
+        },
+      });
+      const onHost = events.find((e) => e.process_exec?.process?.arguments === `on-host-${id.slice(0, 8)}`);
+      expect(onHost?.process_exec?.process?.pod).toBeUndefined();
+    } finally {
+      stream.cancel();
+      client.close();
+      unlinkSync(path.join(dir, 'pod.yaml'));
+      for (const d of chain.reverse()) await waitFor(() => removeCgroup(d));
+    }
+  });
 });
+
+function podManifest(containerId: string): string {
+  return `apiVersion: v1
+kind: Pod
+metadata:
+  namespace: shop
+  name: cart-7f9c-abcde
+  uid: 0f1e2d3c-0000-4000-8000-000000000001
+  labels: {app: cart, pod-template-hash: 7f9c}
+  ownerReferences:
+    - {apiVersion: apps/v1, kind: ReplicaSet, name: cart-7f9c, uid: r1, controller: true}
+spec:
+  nodeName: node-sensor
+  containers:
+    - {name: cart, image: cart:1.0}
+status:
+  containerStatuses:
+    - name: cart
+      containerID: containerd://${containerId}
+      image: cart:1.0
+      imageID: cart@sha256:00
+      state: {running: {startedAt: "2026-11-25T21:00:00Z"}}
+`;
+}
+
+function removeCgroup(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
+}

@@ -37,7 +37,13 @@ export {
   type TracingPolicyKind,
   type TracepointAttach,
 } from './policy/compile';
-export { PolicyManager, PolicyLoadError, type LoadedPolicyInfo } from './policy/policy-manager';
+export {
+  PolicyManager,
+  PolicyLoadError,
+  PolicyCgroupsError,
+  type LoadedPolicyInfo,
+} from './policy/policy-manager';
+export { CGROUP_FILTER_MAX, type CgroupSetChange } from './policy/cgroup-filter';
 export { systemKernelFacts, type KernelFacts } from './policy/kernel-facts';
 export {
   parseTracepointFormat,
@@ -60,3 +66,4 @@ export {
 } from './pods/container-id';
 export { ContainerCgroups } from './pods/container-cgroups';
 export { cgroup2Mount, cgroupIdOf } from './pods/cgroup-fs';
+export { parseTracingPolicyYaml } from './tracing-policy-yaml';
