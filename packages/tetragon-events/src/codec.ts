@@ -1,6 +1,6 @@
 import { failed, ok, type Issue, type Result } from '@ciliary/core';
 import type { Root, Type } from 'protobufjs';
-import { normalizeMessage, type NormalizeOptions } from './json/decode';
+import { Normalizers, type NormalizeOptions } from './json/decode';
 import { writeMessage } from './json/encode';
 import { decodeWire, encodeWire } from './schema/binary';
 import { loadTetragonRoot } from './schema/load';
@@ -20,6 +20,7 @@ export class TetragonCodec {
   readonly tables: SchemaTables;
   private readonly types = new Map<string, Type>();
   readonly events: MessageTable;
+  private readonly normalizers = new Normalizers();
 
   constructor(readonly root: Root = loadTetragonRoot()) {
     this.tables = new SchemaTables(root);
@@ -39,7 +40,7 @@ export class TetragonCodec {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return failed([issue(options, '', `expected a JSON object (${EVENT_MESSAGE})`)]);
     }
-    const issues = normalizeMessage(value as Record<string, unknown>, this.events, options);
+    const issues = this.normalizers.normalize(value as Record<string, unknown>, this.events, options);
     return issues.length > 0 ? failed(issues) : ok(value as GetEventsResponse);
   }
 
@@ -66,7 +67,7 @@ export class TetragonCodec {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return failed([issue(options, '', `expected a JSON object (${messageName})`)]);
     }
-    const issues = normalizeMessage(
+    const issues = this.normalizers.normalize(
       value as Record<string, unknown>,
       this.tables.message(messageName),
       options,

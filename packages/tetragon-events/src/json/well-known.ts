@@ -7,7 +7,8 @@ export interface TimeParts {
   readonly nanos: number;
 }
 
-const CANONICAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3}|\.\d{6}|\.\d{9})?Z$/;
+/** `d` stands for a digit; the fraction is cut to 0, 3, 6 or 9 digits by the length check. */
+const CANONICAL_TIMESTAMP_SHAPE = 'dddd-dd-ddTdd:dd:dd.ddddddddd';
 const TIMESTAMP =
   /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):(\d\d))$/;
 const MIN_SECONDS = -62135596800; // 0001-01-01T00:00:00Z
@@ -53,17 +54,36 @@ export function parseTimestamp(text: string): TimeParts | undefined {
   return { seconds, nanos };
 }
 
-/** The canonical form of a timestamp, or undefined when the text is not a valid RFC 3339 time. */
-/** Whether text is a timestamp exactly as protojson writes it (no validation of the date). */
-export function isCanonicalTimestampText(text: string): boolean {
-  return CANONICAL_TIMESTAMP.test(text) && !(text.length > 20 && text.endsWith('000Z'));
+/**
+ * Whether text has the shape protojson writes, `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff|.fffffffff]Z`,
+ * checked character by character: every event carries several timestamps.
+ */
+function hasCanonicalTimestampShape(text: string): boolean {
+  const n = text.length;
+  if (n !== 20 && n !== 24 && n !== 27 && n !== 30) return false;
+  if (text.charCodeAt(n - 1) !== 90 /* Z */) return false;
+  for (let i = 0; i < n - 1; i++) {
+    const c = text.charCodeAt(i);
+    const want = CANONICAL_TIMESTAMP_SHAPE.charCodeAt(i);
+    if (want === 100 /* d */ ? c < 48 || c > 57 : c !== want) return false;
+  }
+  return true;
 }
 
+/** Whether text is a timestamp exactly as protojson writes it (no validation of the date). */
+export function isCanonicalTimestampText(text: string): boolean {
+  // A fraction ending in 000 could be shorter, so it is not canonical.
+  return hasCanonicalTimestampShape(text) && !(text.length > 20 && text.endsWith('000Z'));
+}
+
+/** Whether text is a valid timestamp exactly as protojson writes it: canonicalTimestamp(text) === text. */
+export function isCanonicalTimestamp(text: string): boolean {
+  return isCanonicalTimestampText(text) && validDateTime(text);
+}
+
+/** The canonical form of a timestamp, or undefined when the text is not a valid RFC 3339 time. */
 export function canonicalTimestamp(text: string): string | undefined {
-  // Fast path: already canonical (a fraction ending in 000 could be shorter, so it is not).
-  if (CANONICAL_TIMESTAMP.test(text) && !(text.length > 20 && text.endsWith('000Z'))) {
-    return validDateTime(text) ? text : undefined;
-  }
+  if (isCanonicalTimestampText(text)) return validDateTime(text) ? text : undefined;
   const parts = parseTimestamp(text);
   return parts ? formatTimestamp(parts) : undefined;
 }
@@ -126,17 +146,40 @@ export function canonicalDuration(text: string): string | undefined {
   return parts ? formatDuration(parts) : undefined;
 }
 
-const SMALL_UNSIGNED = /^(?:0|[1-9]\d{0,14})$/;
 const INTEGER = /^-?\d+$/;
 const LIMITS = {
   int64: [-(2n ** 63n), 2n ** 63n - 1n],
   uint64: [0n, 2n ** 64n - 1n],
 } as const;
 
+const MAX_DIGITS = { int64: '9223372036854775807', uint64: '18446744073709551615' } as const;
+const MIN_INT64_DIGITS = '9223372036854775808';
+
+/**
+ * Whether text is a 64-bit integer exactly as protojson writes it (canonicalInt64(text) === text):
+ * decimal digits without leading zeros, a minus only for negative int64, within range. Checked
+ * without a regex or BigInt, as exec ids, sizes and addresses are on every line.
+ */
+export function isCanonicalInt64(text: string, kind: 'int64' | 'uint64'): boolean {
+  const negative = kind === 'int64' && text.charCodeAt(0) === 45; /* - */
+  const start = negative ? 1 : 0;
+  const digits = text.length - start;
+  if (digits < 1) return false;
+  const first = text.charCodeAt(start);
+  if (first < 48 || first > 57 || (first === 48 && (digits > 1 || negative))) return false;
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  const max = negative ? MIN_INT64_DIGITS : MAX_DIGITS[kind];
+  // Same length: decimal order is string order.
+  return digits < max.length || (digits === max.length && (negative ? text.slice(1) : text) <= max);
+}
+
 /** A 64-bit integer from a JSON number or string, as its canonical decimal string. */
 export function canonicalInt64(value: unknown, kind: 'int64' | 'uint64'): string | undefined {
   if (typeof value === 'string') {
-    if (SMALL_UNSIGNED.test(value)) return value;
+    if (isCanonicalInt64(value, kind)) return value;
     if (!INTEGER.test(value)) return undefined;
     return inRange(BigInt(value), kind);
   }
@@ -164,6 +207,11 @@ export function int32Of(value: unknown, kind: 'int32' | 'uint32'): number | unde
 
 const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ANY_BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** Whether text is bytes exactly as protojson writes them (padded standard base64). */
+export function isCanonicalBase64(text: string): boolean {
+  return STD_BASE64.test(text);
+}
 
 /** Bytes as padded standard base64; protojson also reads URL-safe and unpadded forms. */
 export function canonicalBase64(text: string): string | undefined {
