@@ -7,11 +7,13 @@ import { eventsCommand } from './commands/events';
 import { monitorCommand, observeCommand } from './commands/monitor';
 import { bpfCommand } from './commands/bpf';
 import { egressCommand } from './commands/egress';
+import { envoyCommand } from './commands/envoy';
 import { ingressCommand } from './commands/ingress';
 import { operatorCommand } from './commands/operator';
 import { identityCommand, policyCommand } from './commands/policy';
 import { sensorCommand } from './commands/sensor';
 import { statusCommand } from './commands/status';
+import { tracingPolicyCommand } from './commands/tracingpolicy';
 import { versionCommand } from './commands/version';
 import { gatewayCommand, xdsCommand } from './commands/xds';
 import { processIo, type CliIo } from './io';
@@ -35,10 +37,12 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(bpfCommand(io));
   program.addCommand(egressCommand(io));
   program.addCommand(ingressCommand(io));
+  program.addCommand(envoyCommand(io));
   program.addCommand(clustermeshCommand(io));
   program.addCommand(serviceCommand(io));
   program.addCommand(eventsCommand(io));
   program.addCommand(sensorCommand(io));
+  program.addCommand(tracingPolicyCommand(io));
   program.addCommand(policyCommand(io));
   program.addCommand(identityCommand(io));
   for (const command of program.commands)

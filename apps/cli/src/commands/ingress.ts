@@ -106,12 +106,16 @@ function translateCommand(io: CliIo): Command {
       'print the CiliumEnvoyConfigs and Services (with their Endpoints) the controller would create',
     ),
   )
+    .option(
+      '--with-secrets',
+      'also print the TLS Secrets synced into the secrets namespace (they hold private keys)',
+    )
     .addOption(new Option('-o, --output <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
-    .action(async (flags: ControllerFlags & { output: 'yaml' | 'json' }) => {
+    .action(async (flags: ControllerFlags & { output: 'yaml' | 'json'; withSecrets?: boolean }) => {
       const simulation = await simulate(flags);
       reportProblems(io, simulation);
-      const { envoyConfigs, services, endpoints } = simulation.translation;
-      const items = [...envoyConfigs, ...services, ...endpoints];
+      const { envoyConfigs, services, endpoints, secrets } = simulation.translation;
+      const items = [...envoyConfigs, ...services, ...endpoints, ...(flags.withSecrets ? secrets : [])];
       io.stdout(
         flags.output === 'json'
           ? renderJson({ apiVersion: 'v1', kind: 'List', items })
