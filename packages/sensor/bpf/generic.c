@@ -21,6 +21,8 @@ const volatile struct hook_config cfg = {};
 #define EINPROGRESS 115
 #define AF_INET 2
 #define AF_INET6 10
+#define TS_COMPAT 0x0002 /* x86 thread_info.status: an ia32 system call, numbered differently */
+#define CGROUP_FILTER_MAX 32768
 
 struct msg_generic {
 	struct msg_common common;
@@ -66,8 +68,36 @@ struct str_lpm_key {
 	char str[STR_KEY];
 };
 
+/* What a file's path depends on, taken before its path is walked: if all of
+ * it is unchanged, so is the path, and so are the selectors' verdicts on it.
+ * Renames bump the dentry's d_seq (its own) or the generation (any: the
+ * system calls and io_uring operations that rename or move mounts bump it
+ * on entry and on completion); a chroot changes the root; a struct file,
+ * dentry or inode freed and reused for another file changes the pointers,
+ * the parent or the name's hash and length. */
+struct file_identity {
+	__u64 dentry;
+	__u64 mnt;
+	__u64 inode;
+	__u64 parent;
+	__u64 name; /* d_name.hash_len */
+	__u64 root_dentry;
+	__u64 root_mnt;
+	__u64 generation;
+	__u32 d_seq;
+	__u32 pad;
+};
+
+struct verdict {
+	struct file_identity id;
+	__u8 matches; /* bit i: selector i's matchArgs hold for this file */
+	__u8 pad[7];
+};
+
 struct scratch {
 	struct arg_view views[8]; /* MAX_ARGS used; 8 for masked indexes */
+	struct verdict verdict;
+	__u64 cached_file; /* the struct file of the cached argument, 0 when not cached */
 	struct str_eq_key eq;
 	struct str_lpm_key lpm;
 	__u64 raw[8]; /* six system call arguments; 8 so a masked index stays inside */
@@ -139,6 +169,39 @@ struct {
 	__type(value, struct msg_generic);
 } msg_heap SEC(".maps");
 
+/* Per struct file: what the selectors said about it, and the identity it was said for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct verdict);
+} verdict_cache SEC(".maps");
+
+#define GEN_PATHS 0   /* bumped by every rename or mount change seen */
+#define GEN_URING 1   /* io_uring renames submitted and not yet completed */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} path_generation SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u8);
+} uring_renames SEC(".maps");
+
+/* TracingPolicyNamespaced: the cgroup ids (cgroup v2) of the policy's namespace, written by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CGROUP_FILTER_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} cgroup_filter SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -162,14 +225,19 @@ struct sys_exit_ctx {
 
 /* ---- kernel objects behind raw values ---- */
 
+/* Reads through a kernel pointer as plain loads the verifier guards (a fault
+ * reads zero), not one bpf_probe_read_kernel call per field: what makes the
+ * per-read(2) path of a file hook cheap. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define kernel_cast(ptr, type) ((type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(type)))
+
 static __always_inline struct file *file_of_fd(__u64 fd)
 {
-	struct task_struct *task = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if (fd >= max)
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fdtable *fdt = task->files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *file = NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	return file;
@@ -402,7 +470,8 @@ static __always_inline __u32 put_arg(void *ctx, struct msg_generic *m, struct sc
 		return put_char_array(m, off, v, ctx, a);
 	if (a->type == T_DATA_LOC)
 		return put_data_loc(m, off, v, ctx, a);
-	__u64 raw = raw_value(ctx, s, a, nr, ret);
+	/* the file the cache judged, not a second look at an fd another thread may have replaced since */
+	__u64 raw = s->cached_file && i == cfg.verdict_cache - 1 ? s->cached_file : raw_value(ctx, s, a, nr, ret);
 	switch (a->type) {
 	case T_STRING:
 		return put_string(m, off, v, (void *)raw, a->user);
@@ -698,10 +767,97 @@ static __always_inline int arg_filters(struct msg_generic *m, struct scratch *s,
 	return 1;
 }
 
+/* ---- per-file verdict cache ---- */
+
+static __always_inline __u64 *generation_slot(__u32 which)
+{
+	return bpf_map_lookup_elem(&path_generation, &which);
+}
+
+static __always_inline void bump_generation(void)
+{
+	__u64 *g = generation_slot(GEN_PATHS);
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
+/* Fills `id` for `file`; 0 when it cannot vouch for the path (no file, a rename in progress). */
+static __always_inline int take_identity(struct file *file, struct file_identity *id)
+{
+	if (!file)
+		return 0;
+	__u64 *g = generation_slot(GEN_PATHS);
+	if (!g)
+		return 0;
+	id->generation = *(volatile __u64 *)g; /* before anything the path is read from */
+	struct file *f = kernel_cast(file, struct file);
+	struct dentry *dentry = f->f_path.dentry;
+	if (!dentry)
+		return 0;
+	id->d_seq = dentry->d_seq.seqcount.sequence;
+	if (id->d_seq & 1)
+		return 0; /* being renamed */
+	id->dentry = (__u64)dentry;
+	id->mnt = (__u64)f->f_path.mnt;
+	id->inode = (__u64)f->f_inode;
+	id->parent = (__u64)dentry->d_parent;
+	id->name = dentry->d_name.hash_len;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct fs_struct *fs = task->fs;
+	if (!fs)
+		return 0;
+	id->root_dentry = (__u64)fs->root.dentry;
+	id->root_mnt = (__u64)fs->root.mnt;
+	id->pad = 0;
+	return 1;
+}
+
+static __always_inline int same_identity(const struct file_identity *a, const struct file_identity *b)
+{
+	return a->dentry == b->dentry && a->mnt == b->mnt && a->inode == b->inode && a->parent == b->parent &&
+	       a->name == b->name && a->root_dentry == b->root_dentry && a->root_mnt == b->root_mnt &&
+	       a->generation == b->generation && a->d_seq == b->d_seq;
+}
+
+/* 1 when the cache says no selector whose process filters passed matches this file. */
+static __always_inline int cached_miss(struct scratch *s, __u64 file)
+{
+	struct verdict *v = bpf_map_lookup_elem(&verdict_cache, &file);
+	if (!v || !same_identity(&v->id, &s->verdict.id))
+		return 0;
+	for (int i = 0; i < MAX_SELECTORS; i++) {
+		if (i >= cfg.n_selectors)
+			break;
+		if (s->pre[i] && (v->matches >> i) & 1)
+			return 0;
+	}
+	return 1;
+}
+
 /* ---- the hook ---- */
+
+static __always_inline struct execve_value *current_process(struct scratch *s, __u32 tgid)
+{
+	struct execve_value *proc = bpf_map_lookup_elem(&execve_map, &tgid);
+	if (!proc) {
+		/* never a null pointer: the compiler may compute &proc->bin early */
+		proc = &s->unknown;
+		proc->key.pid = tgid;
+		proc->key.pad = 0;
+		proc->key.ktime = 0;
+		proc->bin[0] = 0;
+	}
+	return proc;
+}
 
 static __always_inline int run_hook(void *ctx, struct scratch *s, __s32 nr, __s64 ret)
 {
+	if (cfg.namespaced) {
+		/* a namespaced policy: only the cgroups of its namespace's pods, checked before anything else */
+		__u64 cgroup = bpf_get_current_cgroup_id();
+		if (!bpf_map_lookup_elem(&cgroup_filter, &cgroup))
+			return 0;
+	}
 	__u32 zero = 0;
 	struct msg_generic *m = bpf_map_lookup_elem(&msg_heap, &zero);
 	if (!m)
@@ -709,15 +865,14 @@ static __always_inline int run_hook(void *ctx, struct scratch *s, __s32 nr, __s6
 	struct task_struct *task = (void *)bpf_get_current_task();
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32;
-	struct execve_value *proc = bpf_map_lookup_elem(&execve_map, &tgid);
-	if (!proc) {
-		/* never a null pointer below: the compiler may compute &proc->bin early */
-		proc = &s->unknown;
-		proc->key.pid = tgid;
-		proc->key.pad = 0;
-		proc->key.ktime = 0;
-		proc->bin[0] = 0;
+	/* the process table is read first only when a selector compares the binary; else once an event is sent */
+	int wants_binary = 0;
+	for (int i = 0; i < MAX_SELECTORS; i++) {
+		if (i >= cfg.n_selectors)
+			break;
+		wants_binary |= cfg.selectors[i].bin_op != 0;
 	}
+	struct execve_value *proc = wants_binary ? current_process(s, tgid) : &s->unknown;
 
 	/* cheap filters first: no argument is read for a process no selector wants */
 	int any = cfg.n_selectors == 0;
@@ -729,6 +884,18 @@ static __always_inline int run_hook(void *ctx, struct scratch *s, __s32 nr, __s6
 	}
 	if (!any)
 		return 0;
+
+	/* a file this hook has judged before, unchanged since: no path walk when it matched nothing */
+	__u64 cached_file = 0;
+	if (cfg.verdict_cache) {
+		const volatile struct arg_config *a = &cfg.args[(cfg.verdict_cache - 1) & 7];
+		cached_file = raw_value(ctx, s, a, nr, ret);
+		if (!take_identity((struct file *)cached_file, &s->verdict.id))
+			cached_file = 0;
+		else if (cached_miss(s, cached_file))
+			return 0;
+	}
+	s->cached_file = cached_file;
 
 	__u32 off = 0;
 	for (int i = 0; i < MAX_ARGS; i++) {
@@ -743,15 +910,27 @@ static __always_inline int run_hook(void *ctx, struct scratch *s, __s32 nr, __s6
 	__s32 action_arg = 0;
 	__u8 selector = 0;
 	if (cfg.n_selectors) {
+		/* with the cache on, every selector's verdict on the file is worked out so it can be stored */
+		__u8 matches = 0;
 		for (int i = 0; i < MAX_SELECTORS; i++) {
 			if (i >= cfg.n_selectors)
-				return 0; /* no selector matched */
-			if (s->pre[i] && arg_filters(m, s, i)) {
+				break;
+			if (!s->pre[i] && !cached_file)
+				continue;
+			if (!arg_filters(m, s, i))
+				continue;
+			matches |= 1 << i;
+			if (s->pre[i] && !selector) {
 				action = cfg.selectors[i].action;
 				action_arg = cfg.selectors[i].action_arg;
 				selector = i + 1;
-				break;
+				if (!cached_file)
+					break;
 			}
+		}
+		if (cached_file) {
+			s->verdict.matches = matches;
+			bpf_map_update_elem(&verdict_cache, &cached_file, &s->verdict, BPF_ANY);
 		}
 		if (!selector)
 			return 0;
@@ -763,6 +942,8 @@ static __always_inline int run_hook(void *ctx, struct scratch *s, __s32 nr, __s6
 		bpf_send_signal(action_arg);
 	if (action == ACTION_NOPOST)
 		return 0;
+	if (!wants_binary)
+		proc = current_process(s, tgid);
 
 	__u64 now = bpf_ktime_get_boot_ns();
 	m->common.op = cfg.source == SRC_TRACEPOINT ? MSG_OP_GENERIC_TRACEPOINT : MSG_OP_GENERIC_KPROBE;
@@ -844,4 +1025,82 @@ int hook_tracepoint(void *ctx)
 	if (!s)
 		return 0;
 	return run_hook(ctx, s, -1, 0);
+}
+
+/* security_file_permission on x86-64: the raw sys_enter tracepoint costs a
+ * fraction of a syscalls/sys_enter_* event (no record is built for it), which
+ * matters on read(2) and write(2), the hottest system calls there are. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(hook_raw_sys_enter, struct pt_regs *regs, long id)
+{
+	if (cfg.source != SRC_RAW_SYS_ENTER)
+		return 0;
+	int observed = 0;
+	for (int i = 0; i < MAX_NRS; i++) {
+		if (i >= cfg.n_nrs)
+			break;
+		observed |= (long)cfg.nrs[i] == id;
+	}
+	if (!observed)
+		return 0;
+#if defined(__TARGET_ARCH_x86)
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (task->thread_info.status & TS_COMPAT)
+		return 0; /* ia32 system calls have other numbers; syscalls/ tracepoints skip them too */
+	struct scratch *s = scratch();
+	if (!s)
+		return 0;
+	s->raw[0] = regs->di;
+	s->raw[1] = regs->si;
+	s->raw[2] = regs->dx;
+	s->raw[3] = regs->r10;
+	s->raw[4] = regs->r8;
+	s->raw[5] = regs->r9;
+	return run_hook(ctx, s, id, 0);
+#else
+	return 0;
+#endif
+}
+
+/* Attached to the system calls that rename or move mounts, on entry and exit. */
+SEC("tracepoint")
+int path_change(void *ctx)
+{
+	if (cfg.verdict_cache)
+		bump_generation();
+	return 0;
+}
+
+SEC("tracepoint")
+int uring_submit(struct trace_event_raw_io_uring_submit_req *ctx)
+{
+	if (!cfg.verdict_cache || !bpf_core_type_exists(struct trace_event_raw_io_uring_submit_req))
+		return 0;
+	if (ctx->opcode != bpf_core_enum_value(enum io_uring_op, IORING_OP_RENAMEAT))
+		return 0;
+	__u64 req = (__u64)ctx->req;
+	__u8 one = 1;
+	bpf_map_update_elem(&uring_renames, &req, &one, BPF_ANY);
+	__u64 *pending = generation_slot(GEN_URING);
+	if (pending)
+		__sync_fetch_and_add(pending, 1);
+	bump_generation();
+	return 0;
+}
+
+SEC("tracepoint")
+int uring_complete(struct trace_event_raw_io_uring_complete *ctx)
+{
+	if (!cfg.verdict_cache || !bpf_core_type_exists(struct trace_event_raw_io_uring_complete))
+		return 0;
+	__u64 *pending = generation_slot(GEN_URING);
+	if (!pending || *(volatile __u64 *)pending == 0)
+		return 0;
+	__u64 req = (__u64)ctx->req;
+	if (!bpf_map_lookup_elem(&uring_renames, &req))
+		return 0;
+	bpf_map_delete_elem(&uring_renames, &req);
+	__sync_fetch_and_add(pending, -1);
+	bump_generation();
+	return 0;
 }

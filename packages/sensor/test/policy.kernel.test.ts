@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect } from '@jest/globals';
-import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -11,6 +20,35 @@ import { exitOf, run, sensorFeature, uniquePinDir } from './kernel';
 
 function kprobes(events: GetEventsResponse[], policy: string): GetEventsResponse[] {
   return events.filter((e) => e.process_kprobe?.policy_name === policy);
+}
+
+function filePolicy(name: string, path: string, kind = 'TracingPolicy'): Record<string, unknown> {
+  return {
+    apiVersion: 'cilium.io/v1alpha1',
+    kind,
+    metadata: { name, ...(kind === 'TracingPolicyNamespaced' ? { namespace: 'team' } : {}) },
+    spec: {
+      kprobes: [
+        {
+          call: 'security_file_permission',
+          syscall: false,
+          args: [
+            { index: 0, type: 'file' },
+            { index: 1, type: 'int' },
+          ],
+          selectors: [{ matchArgs: [{ index: 0, operator: 'Equal', values: [path] }] }],
+        },
+      ],
+    },
+  };
+}
+
+/** Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts). */
+function cgroup2Root(): string | undefined {
+  const line = readFileSync('/proc/mounts', 'utf8')
+    .split('\n')
+    .find((l) => l.split(' ')[2] === 'cgroup2');
+  return line?.split(' ')[1];
 }
 
 describe('TracingPolicy hooks in the kernel', () => {
@@ -239,6 +277,111 @@ describe('TracingPolicy hooks in the kernel', () => {
       });
     } finally {
       policies.delete('openat');
+    }
+  });
+
+  // The hook caches per struct file that a file matched nothing; these prove the cache cannot hide a match.
+  kernelTest(
+    'a file renamed into the watched path is reported through an fd opened before the rename',
+    sensorFeature,
+    async () => {
+      const dir = path.join(work, 'rename-dir');
+      const watchedDir = path.join(work, 'watched-dir');
+      mkdirSync(dir);
+      writeFileSync(path.join(dir, 'file'), 'one\ntwo\nthree\nfour\n');
+      const watched = path.join(watchedDir, 'file');
+      policies.add(filePolicy('rename-into', watched));
+      try {
+        // two lines read (byte by byte: cached as no match), then the directory is renamed (the file's own
+        // dentry is untouched), then two more lines through the same fd, then the file itself renamed back
+        // and forth (its own dentry moves)
+        const script =
+          'exec 3< rename-dir/file; read -r a <&3; read -r b <&3; mv rename-dir watched-dir; ' +
+          'read -r c <&3; mv watched-dir/file watched-dir/moved; read -r d <&3; ' +
+          'mv watched-dir/moved watched-dir/file; cat <&3';
+        const { pid, code } = await run('/bin/sh', ['-c', script], { cwd: work });
+        expect(code).toBe(0);
+        await waitFor(() => exitOf(events, pid));
+        sensor.drain();
+        const reads = kprobes(events, 'rename-into').filter((e) => e.process_kprobe!.process!.pid === pid);
+        // "three\n" byte by byte after the directory rename, not "four\n" read while the file was elsewhere;
+        // then cat's read after the file came back
+        expect(reads.filter((e) => e.process_kprobe!.process!.binary === '/bin/sh').length).toBe(6);
+        expect(reads.every((e) => e.process_kprobe!.args![0]!.file_arg!.path === watched)).toBe(true);
+        const cat = await waitFor(() =>
+          kprobes(events, 'rename-into').find((e) => e.process_kprobe!.process!.binary!.endsWith('/cat')),
+        );
+        expect(cat.process_kprobe!.args![0]!.file_arg!.path).toBe(watched);
+      } finally {
+        policies.delete('rename-into');
+      }
+    },
+  );
+
+  kernelTest(
+    'an fd closed and reused for the watched file is reported; the file it had before is not',
+    sensorFeature,
+    async () => {
+      const watched = path.join(work, 'reused-watched.txt');
+      writeFileSync(watched, 'secret\n');
+      writeFileSync(path.join(work, 'reused-other.txt'), 'public\n');
+      policies.add(filePolicy('fd-reuse', watched));
+      try {
+        // the same fd number, and most likely the same struct file address from the slab, for both files
+        const script =
+          'for i in 1 2 3; do exec 3< reused-other.txt; read -r x <&3; exec 3<&-; done; ' +
+          'exec 3< reused-watched.txt; read -r x <&3';
+        const { pid, code } = await run('/bin/sh', ['-c', script], { cwd: work });
+        expect(code).toBe(0);
+        await waitFor(() => exitOf(events, pid));
+        sensor.drain();
+        const reads = kprobes(events, 'fd-reuse').filter((e) => e.process_kprobe!.process!.pid === pid);
+        expect(reads.length).toBe('secret\n'.length);
+        expect(reads.every((e) => e.process_kprobe!.args![0]!.file_arg!.path === watched)).toBe(true);
+      } finally {
+        policies.delete('fd-reuse');
+      }
+    },
+  );
+
+  kernelTest('a TracingPolicyNamespaced observes only the cgroups it is given', sensorFeature, async () => {
+    const root = cgroup2Root();
+    expect(root).toBeDefined();
+    const watched = path.join(work, 'namespaced.txt');
+    writeFileSync(watched, 'x\n');
+    const dirs = ['a', 'b'].map((n) => path.join(root!, `ciliary-test-${process.pid}-${n}`));
+    const [a, b] = dirs.map((dir) => {
+      mkdirSync(dir);
+      return statSync(dir, { bigint: true }).ino; // the cgroup id
+    });
+    const catIn = (dir: string) =>
+      run('/bin/sh', ['-c', `echo $$ > ${dir}/cgroup.procs; exec cat ${watched}`]);
+    const readers = (pids: number[]) =>
+      kprobes(events, 'team-files')
+        .filter((e) => pids.includes(e.process_kprobe!.process!.pid!))
+        .map((e) => e.process_kprobe!.process!.pid);
+    try {
+      const loaded = policies.add(filePolicy('team-files', watched, 'TracingPolicyNamespaced'));
+      expect(loaded).toMatchObject({ kind: 'TracingPolicyNamespaced', namespace: 'team', cgroups: 0 });
+      // an empty set matches nothing
+      const none = [await catIn(dirs[0]!), await catIn(dirs[1]!)].map((r) => r.pid);
+      expect(policies.setCgroups('team', 'team-files', [a!])).toEqual({ add: [a], remove: [] });
+      const onlyA = [await catIn(dirs[0]!), await catIn(dirs[1]!)].map((r) => r.pid);
+      await waitFor(() => readers([onlyA[0]!]).length > 0 || undefined);
+      // replaced: only the difference is written
+      expect(policies.setCgroups('team', 'team-files', new Set([b!]))).toEqual({ add: [b], remove: [a] });
+      expect(policies.setCgroups('team', 'team-files', [b!])).toEqual({ add: [], remove: [] });
+      const onlyB = [await catIn(dirs[0]!), await catIn(dirs[1]!)].map((r) => r.pid);
+      await waitFor(() => readers([onlyB[1]!]).length > 0 || undefined);
+      for (const pid of [...none, ...onlyA, ...onlyB]) await waitFor(() => exitOf(events, pid));
+      sensor.drain();
+      expect(new Set(readers([...none, ...onlyA, ...onlyB]))).toEqual(new Set([onlyA[0], onlyB[1]]));
+      expect(policies.list()).toEqual([expect.objectContaining({ name: 'team-files', cgroups: 1 })]);
+      expect(() => policies.setCgroups('team', 'team-files', [0n])).toThrow(/0 is not a cgroup id/);
+      expect(policies.setCgroups('other', 'team-files', [a!])).toBeUndefined();
+    } finally {
+      policies.delete('team-files', 'team');
+      for (const dir of dirs) rmdirSync(dir);
     }
   });
 

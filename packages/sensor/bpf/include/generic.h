@@ -19,6 +19,9 @@
 #define SRC_SYS_ENTER 1 /* syscalls/sys_enter_*: arguments of the system call */
 #define SRC_SYS_EXIT 2	/* syscalls/sys_exit_*: arguments stashed at entry, plus the return value */
 #define SRC_TRACEPOINT 3 /* any tracepoint: fields of the record */
+#define SRC_RAW_SYS_ENTER 4 /* raw tracepoint sys_enter: every system call, those in nrs[] kept (x86-64) */
+
+#define MAX_NRS 8
 
 /* Which return values of a SRC_SYS_EXIT hook fire it. */
 #define RET_ANY 0
@@ -178,6 +181,11 @@ struct hook_config {
 	__u32 read_nrs[4]; /* system call numbers of the read family, for A_MASK_RW */
 	struct arg_config args[MAX_ARGS];
 	struct selector selectors[MAX_SELECTORS];
+	__u8 verdict_cache; /* 1 + the file argument whose selector verdicts are cached per struct file; 0: none */
+	__u8 namespaced;    /* TracingPolicyNamespaced: only tasks whose cgroup id is in cgroup_filter */
+	__u8 n_nrs;
+	__u8 pad3[5];
+	__u32 nrs[MAX_NRS]; /* SRC_RAW_SYS_ENTER: the system call numbers this hook observes */
 };
 
 #endif

@@ -33,8 +33,10 @@ import {
   type NamespaceFilterConfig,
   type SelectorConfig,
   type StringEntries,
+  type TracepointAttach,
 } from './hook-config';
 import type { KernelFacts } from './kernel-facts';
+import { withKernelFilters } from './kernel-filters';
 import { DocReader } from './reader';
 import { FAMILIES, PROTOCOLS, TCP_STATES, numberByName } from './sock-names';
 import type { TracepointFormat } from './tracepoint-format';
@@ -59,11 +61,7 @@ export interface ArgOutput {
 export type OutputType =
   'int' | 'uint' | 'long' | 'size' | 'string' | 'bytes' | 'file' | 'path' | 'sock' | 'sockaddr';
 
-export interface TracepointAttach {
-  readonly program: 'hook_sys_enter' | 'hook_sys_exit' | 'hook_tracepoint';
-  readonly category: string;
-  readonly event: string;
-}
+export type { TracepointAttach } from './hook-config';
 
 export interface HookPlan {
   readonly kind: 'kprobe' | 'tracepoint';
@@ -210,7 +208,7 @@ export function compileTracingPolicy(
     kind: kind as TracingPolicyKind,
     name: name!,
     ...(namespace ? { namespace } : {}),
-    hooks,
+    hooks: hooks.map((hook) => withKernelFilters(hook, kind === 'TracingPolicyNamespaced', facts)),
   });
 }
 
@@ -284,16 +282,18 @@ function compileKprobe(r: DocReader, value: unknown, path: string, facts: Kernel
   return {
     kind: 'kprobe',
     functionName: plan.functionName,
-    attach: plan.syscalls.flatMap((name) =>
-      plan.source === SOURCE.sysExit
-        ? [
-            ...(plan.needsStash
-              ? [{ program: 'hook_sys_enter' as const, category: 'syscalls', event: `sys_enter_${name}` }]
-              : []),
-            { program: 'hook_sys_exit' as const, category: 'syscalls', event: `sys_exit_${name}` },
-          ]
-        : [{ program: 'hook_sys_enter' as const, category: 'syscalls', event: `sys_enter_${name}` }],
-    ),
+    attach: plan.nrs
+      ? [{ program: 'hook_raw_sys_enter' as const, category: 'raw_syscalls', event: 'sys_enter' }]
+      : plan.syscalls.flatMap((name) =>
+          plan.source === SOURCE.sysExit
+            ? [
+                ...(plan.needsStash
+                  ? [{ program: 'hook_sys_enter' as const, category: 'syscalls', event: `sys_enter_${name}` }]
+                  : []),
+                { program: 'hook_sys_exit' as const, category: 'syscalls', event: `sys_exit_${name}` },
+              ]
+            : [{ program: 'hook_sys_enter' as const, category: 'syscalls', event: `sys_enter_${name}` }],
+        ),
     config: {
       source: plan.source,
       args,
@@ -304,6 +304,7 @@ function compileKprobe(r: DocReader, value: unknown, path: string, facts: Kernel
       retFilter: plan.retFilter,
       requireTcp: plan.requireTcp,
       readNrs: plan.readNrs,
+      ...(plan.nrs ? { nrs: plan.nrs } : {}),
     },
     strings: selectors.strings,
     outputs: argSpecs.map((a, i) => ({ type: a.output, ...labelOf(argsList[i]) })),

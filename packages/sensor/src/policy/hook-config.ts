@@ -15,7 +15,23 @@ export const STR_KEY = 255;
 export const POSTFIX_MAX = 128;
 export const BINARY_ARG = 7;
 
-export const SOURCE = { sysEnter: 1, sysExit: 2, tracepoint: 3 } as const;
+/** A program of generic.o and the tracepoint it is attached to. */
+export interface TracepointAttach {
+  /** hook_raw_sys_enter is a BTF tracepoint program, attached by its section (raw_syscalls/sys_enter). */
+  readonly program:
+    | 'hook_sys_enter'
+    | 'hook_sys_exit'
+    | 'hook_tracepoint'
+    | 'hook_raw_sys_enter'
+    | 'path_change'
+    | 'uring_submit'
+    | 'uring_complete';
+  readonly category: string;
+  readonly event: string;
+}
+
+export const SOURCE = { sysEnter: 1, sysExit: 2, tracepoint: 3, rawSysEnter: 4 } as const;
+export const MAX_NRS = 8;
 export const ARG_SRC = { raw: 0, fdFile: 1, ret: 2, retFdFile: 3, maskRw: 4, fdSock: 5, tpField: 6 } as const;
 export const ARG_TYPE = {
   int: 1,
@@ -149,9 +165,15 @@ export interface HookConfig {
   readonly requireTcp: boolean;
   /** System call numbers of the read family (A_MASK_RW). */
   readonly readNrs: readonly number[];
+  /** The file argument whose selector verdicts the kernel caches per struct file; undefined for none. */
+  readonly verdictCacheArg?: number;
+  /** TracingPolicyNamespaced: only tasks in the cgroups of the hook's cgroup_filter map. */
+  readonly namespaced?: boolean;
+  /** SRC_RAW_SYS_ENTER: the system call numbers observed. */
+  readonly nrs?: readonly number[];
 }
 
-export const HOOK_CONFIG_SIZE = 4912;
+export const HOOK_CONFIG_SIZE = 4952;
 const ARGS_AT = 28;
 const ARG_SIZE = 16;
 const SELECTORS_AT = 112;
@@ -163,6 +185,10 @@ const NS_AT = 712;
 const NS_SIZE = 20;
 const CAPS_AT = 912;
 const CAP_SIZE = 16;
+const VERDICT_CACHE_AT = 4912;
+const NAMESPACED_AT = 4913;
+const N_NRS_AT = 4914;
+const NRS_AT = 4920;
 
 export function encodeHookConfig(config: HookConfig): Buffer {
   const b = Buffer.alloc(HOOK_CONFIG_SIZE);
@@ -179,6 +205,12 @@ export function encodeHookConfig(config: HookConfig): Buffer {
   for (let i = 0; i < 4; i++) b.writeUInt32LE(config.readNrs[i] ?? 0xffffffff, 12 + 4 * i);
   config.args.forEach((arg, i) => encodeArg(b, ARGS_AT + i * ARG_SIZE, arg));
   config.selectors.forEach((sel, i) => encodeSelector(b, SELECTORS_AT + i * SELECTOR_SIZE, sel));
+  b.writeUInt8(config.verdictCacheArg === undefined ? 0 : config.verdictCacheArg + 1, VERDICT_CACHE_AT);
+  b.writeUInt8(config.namespaced ? 1 : 0, NAMESPACED_AT);
+  const nrs = config.nrs ?? [];
+  if (nrs.length > MAX_NRS) throw new RangeError(`at most ${MAX_NRS} system call numbers per hook`);
+  b.writeUInt8(nrs.length, N_NRS_AT);
+  nrs.forEach((nr, i) => b.writeUInt32LE(nr, NRS_AT + 4 * i));
   return b;
 }
 

@@ -19,6 +19,7 @@ import {
   type GenericRecord,
 } from '../wire/generic-records';
 import { MSG_OP } from '../wire/process-records';
+import { cgroupIdSet, cgroupKey, cgroupSetChange, type CgroupSetChange } from './cgroup-filter';
 import { compileTracingPolicy, type CompiledPolicy, type HookPlan } from './compile';
 import { encodeHookConfig } from './hook-config';
 import type { KernelFacts } from './kernel-facts';
@@ -35,12 +36,34 @@ export class PolicyLoadError extends CiliaryError {
   }
 }
 
+/** A namespaced policy's cgroup set could not be replaced: unknown ids, too many, or not a namespaced policy. */
+export class PolicyCgroupsError extends CiliaryError {
+  override readonly name = 'PolicyCgroupsError';
+  constructor(
+    message: string,
+    readonly policy: string,
+    readonly problems: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export interface LoadedPolicyInfo {
   readonly name: string;
   readonly kind: CompiledPolicy['kind'];
   readonly namespace?: string;
   /** Each hook as events name it, and the tracepoints it runs on. */
   readonly hooks: ReadonlyArray<{ readonly functionName: string; readonly tracepoints: readonly string[] }>;
+  /** TracingPolicyNamespaced: how many cgroups its hooks observe (see PolicyManager.setCgroups). */
+  readonly cgroups?: number;
+}
+
+interface LoadedPolicy {
+  readonly compiled: CompiledPolicy;
+  readonly hooks: LoadedHook[];
+  /** TracingPolicyNamespaced: the cgroup ids written to every hook's cgroup_filter. */
+  cgroups: Set<bigint>;
 }
 
 interface LoadedHook {
@@ -58,7 +81,8 @@ interface LoadedHook {
  * process_tracepoint events joined with the process cache.
  */
 export class PolicyManager {
-  private readonly policies = new Map<string, { compiled: CompiledPolicy; hooks: LoadedHook[] }>();
+  /** By name, and namespace/name for TracingPolicyNamespaced (names are per namespace there). */
+  private readonly policies = new Map<string, LoadedPolicy>();
   private readonly hooks = new Map<number, LoadedHook>();
   private readonly backend = new KernelBackend();
   private nextHookId = 1;
@@ -82,15 +106,15 @@ export class PolicyManager {
     return this.load(result.value);
   }
 
+  /**
+   * Loads a compiled policy. A TracingPolicyNamespaced starts with an empty
+   * cgroup set, so it observes nothing until {@link setCgroups} gives it the
+   * cgroups of its namespace's containers.
+   */
   load(compiled: CompiledPolicy): LoadedPolicyInfo {
-    if (this.policies.has(compiled.name))
-      throw new PolicyLoadError(`tracing policy ${compiled.name} is already loaded`, compiled.name);
-    if (compiled.kind === 'TracingPolicyNamespaced')
-      throw new PolicyLoadError(
-        `TracingPolicyNamespaced ${compiled.namespace}/${compiled.name} applies to the pods of its namespace; the sensor ` +
-          'does not associate processes with pods yet, so it is refused rather than applied to every process',
-        compiled.name,
-      );
+    const key = policyKey(compiled.name, compiled.namespace);
+    if (this.policies.has(key))
+      throw new PolicyLoadError(`tracing policy ${key} is already loaded`, compiled.name);
     const loaded: LoadedHook[] = [];
     try {
       for (const plan of compiled.hooks) loaded.push(this.loadHook(compiled.name, plan));
@@ -104,27 +128,73 @@ export class PolicyManager {
         },
       );
     }
-    this.policies.set(compiled.name, { compiled, hooks: loaded });
-    this.logger.info({ policy: compiled.name, hooks: loaded.length }, 'tracing policy loaded');
-    return info(compiled);
+    const policy: LoadedPolicy = { compiled, hooks: loaded, cgroups: new Set() };
+    this.policies.set(key, policy);
+    this.logger.info({ policy: key, hooks: loaded.length }, 'tracing policy loaded');
+    return info(policy);
   }
 
-  /** Unloads a policy; false when none has that name. */
-  delete(name: string): boolean {
-    const policy = this.policies.get(name);
+  /** Unloads a policy (a TracingPolicyNamespaced: give its namespace); false when none has that name. */
+  delete(name: string, namespace?: string): boolean {
+    const key = policyKey(name, namespace);
+    const policy = this.policies.get(key);
     if (!policy) return false;
     for (const hook of policy.hooks) this.unloadHook(hook);
-    this.policies.delete(name);
-    this.logger.info({ policy: name }, 'tracing policy unloaded');
+    this.policies.delete(key);
+    this.logger.info({ policy: key }, 'tracing policy unloaded');
     return true;
   }
 
+  /**
+   * Replaces the cgroups a loaded TracingPolicyNamespaced observes: the cgroup
+   * v2 ids (inode numbers of the cgroup directories) of the containers of its
+   * namespace's pods. Writes only the difference to each hook's map. Returns
+   * the change, or undefined when no such policy is loaded; throws
+   * PolicyCgroupsError for a cluster-wide policy or ids that are not cgroup ids.
+   */
+  setCgroups(
+    namespace: string,
+    name: string,
+    cgroupIds: Iterable<bigint | number>,
+  ): CgroupSetChange | undefined {
+    const key = policyKey(name, namespace);
+    const policy = this.policies.get(key);
+    if (!policy) return undefined;
+    if (policy.compiled.kind !== 'TracingPolicyNamespaced')
+      throw new PolicyCgroupsError(`tracing policy ${key} is not namespaced; it observes every cgroup`, key);
+    const desired = cgroupIdSet(cgroupIds);
+    if (desired.problems.length > 0)
+      throw new PolicyCgroupsError(
+        `cgroups of tracing policy ${key}: ${desired.problems.join('; ')}`,
+        key,
+        desired.problems,
+      );
+    const change = cgroupSetChange(policy.cgroups, desired.ids);
+    if (change.add.length === 0 && change.remove.length === 0) return change;
+    const one = Uint8Array.of(1);
+    for (const hook of policy.hooks) {
+      const map = this.backend.openPinned(path.join(hook.pinDir, 'cgroup_filter'));
+      try {
+        for (const id of change.remove) map.delete(cgroupKey(id));
+        for (const id of change.add) map.update(cgroupKey(id), one);
+      } finally {
+        map.close();
+      }
+    }
+    policy.cgroups = desired.ids;
+    this.logger.debug(
+      { policy: key, added: change.add.length, removed: change.remove.length },
+      'policy cgroups',
+    );
+    return change;
+  }
+
   list(): LoadedPolicyInfo[] {
-    return [...this.policies.values()].map((p) => info(p.compiled));
+    return [...this.policies.values()].map(info);
   }
 
   close(): void {
-    for (const name of [...this.policies.keys()]) this.delete(name);
+    for (const { compiled } of [...this.policies.values()]) this.delete(compiled.name, compiled.namespace);
   }
 
   stats(): { policies: number; hooks: number; unknownHookRecords: number } {
@@ -142,13 +212,18 @@ export class PolicyManager {
     mkdirSync(pinDir, { recursive: true });
     const object = this.sensor.loader(path.join(this.sensor.objectDir, 'generic.o'), (config) => {
       this.sensor.configureShared(config);
-      for (const map of ['eq_map', 'prefix_map', 'postfix_map']) config.pinMap(map, path.join(pinDir, map));
+      for (const map of ['eq_map', 'prefix_map', 'postfix_map', 'cgroup_filter'])
+        config.pinMap(map, path.join(pinDir, map));
       config.setReadOnlyData(encodeHookConfig({ ...plan.config, hookId: id }));
     });
     const hook: LoadedHook = { id, policy, plan, object, pinDir };
     try {
       this.fillStrings(pinDir, plan);
-      for (const a of plan.attach) object.attachTracepoint(a.program, a.category, a.event);
+      for (const a of plan.attach) {
+        // the BTF tracepoint program attaches by its section; the others to the tracepoint named
+        if (a.program === 'hook_raw_sys_enter') object.attach(a.program);
+        else object.attachTracepoint(a.program, a.category, a.event);
+      }
     } catch (err) {
       this.unloadHook(hook);
       throw err;
@@ -239,14 +314,21 @@ export class PolicyManager {
   }
 }
 
-function info(compiled: CompiledPolicy): LoadedPolicyInfo {
+function policyKey(name: string, namespace: string | undefined): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+function info({ compiled, cgroups }: LoadedPolicy): LoadedPolicyInfo {
   return {
     name: compiled.name,
     kind: compiled.kind,
     ...(compiled.namespace ? { namespace: compiled.namespace } : {}),
     hooks: compiled.hooks.map((h) => ({
       functionName: h.functionName,
-      tracepoints: h.attach.map((a) => `${a.category}/${a.event}`),
+      tracepoints: h.attach
+        .filter((a) => a.program.startsWith('hook_'))
+        .map((a) => `${a.category}/${a.event}`),
     })),
+    ...(compiled.kind === 'TracingPolicyNamespaced' ? { cgroups: cgroups.size } : {}),
   };
 }

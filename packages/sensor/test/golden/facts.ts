@@ -19,6 +19,13 @@ export const goldenFacts: KernelFacts = {
       'openat2',
       'creat',
       'connect',
+      'rename',
+      'renameat',
+      'renameat2',
+      'mount',
+      'umount',
+      'move_mount',
+      'pivot_root',
     ].includes(name),
   tracepointFormat: (subsystem, event) =>
     subsystem === 'syscalls' && event === 'sys_enter_openat'
