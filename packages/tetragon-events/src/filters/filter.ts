@@ -1,5 +1,5 @@
 import { failed, ok, type Issue, type Result } from '@ciliary/core';
-import { ancestorsOf, eventTypeOf, parentOf, processOf } from '../model/event';
+import { ancestorsOf, eventTypeOf, innerEvent, parentOf, processOf } from '../model/event';
 import type {
   CapFilterSet,
   CapabilitiesType,
@@ -151,8 +151,9 @@ function predicates(c: Compiler, f: Filter): EventPredicate[] {
   if (f.health_check !== undefined) {
     const want = f.health_check;
     out.push((event) => {
-      const p = processOf(event);
-      return p !== undefined && (isProbe(p) || isProbe(parentOf(event))) === want;
+      const inner = innerEvent(event);
+      const p = inner?.process;
+      return p !== undefined && (isProbe(p) || isProbe(inner?.parent)) === want;
     });
   }
   if (f.pid?.length) {
@@ -226,8 +227,9 @@ export function compileFilter(
   const c: Compiler = { issues: [], path: options.path ?? '', document: options.document };
   const all = predicates(c, filter);
   if (c.issues.length > 0) return failed(c.issues);
+  if (all.length === 1) return ok(all[0]!);
   return ok((event) => {
-    for (const p of all) if (!p(event)) return false;
+    for (let i = 0; i < all.length; i++) if (!all[i]!(event)) return false;
     return true;
   });
 }
@@ -240,17 +242,19 @@ export class EventFilter {
   ) {}
 
   matches(event: GetEventsResponse): boolean {
-    if (this.allow.length > 0) {
+    const allow = this.allow;
+    if (allow.length > 0) {
       let allowed = false;
-      for (const p of this.allow) {
-        if (p(event)) {
+      for (let i = 0; i < allow.length; i++) {
+        if (allow[i]!(event)) {
           allowed = true;
           break;
         }
       }
       if (!allowed) return false;
     }
-    for (const p of this.deny) if (p(event)) return false;
+    const deny = this.deny;
+    for (let i = 0; i < deny.length; i++) if (deny[i]!(event)) return false;
     return true;
   }
 
