@@ -44,24 +44,72 @@ const NAMESPACE_FLAGS: ReadonlyMap<number, string> = new Map([
   [0x4000000, 'uts'],
 ]);
 
+/** `<emoji> <name padded to 7 characters>`, as Go's `%-7s`. */
+function label(emoji: string, name: string): string {
+  return `${emoji} ${name.padEnd(7)}`;
+}
+
+/** Every fixed label, built once rather than padded for each event. */
+const LABEL = {
+  process: label('🚀', 'process'),
+  exit: label('💥', 'exit'),
+  throttle: label('🧬', 'throttle'),
+  loader: label('🧬', 'loader'),
+  uprobe: label('🕵️', 'uprobe'),
+  lsm: label('🔒', 'LSM'),
+  usdt: label('🕵️', 'usdt'),
+  write: label('📝', 'write'),
+  read: label('📚', 'read'),
+  fdInstall: label('📬', 'open'),
+  openat: label('📬️', 'openat'),
+  open: label('📬️', 'open'),
+  close: label('📪', 'close'),
+  mount: label('💾', 'mount'),
+  setuid: label('🔑', 'setuid'),
+  clockSettime: label('⏰', 'clock_settime'),
+  pivotRoot: label('💾', 'pivot_root'),
+  procExecConnector: label('🔧', 'proc_exec_connector'),
+  setns: label('🔧', 'setns'),
+  connect: label('🔌', 'connect'),
+  tcpClose: label('🧹', 'close'),
+  sendmsg: label('📤', 'sendmsg'),
+  bpfLoad: label('🐝', 'bpf_load'),
+  perfEventAlloc: label('🐝', 'perf_event_alloc'),
+  bpfMapCreate: label('🗺', 'bpf_map_create'),
+  truncate: label('📝', 'truncate'),
+  unknownSyscall: label('❓', 'syscall'),
+  unknownFilePermission: label('❓', 'security_file_permission'),
+  unknownMmapFile: label('❓', 'security_mmap_file'),
+  unknownPathTruncate: label('❓', 'security_path_truncate'),
+  unknownFileTruncate: label('❓', 'security_file_truncate'),
+  rawSyscall: label('☎ ', 'syscall'),
+  tracepoint: label('⁉️', 'tracepoint'),
+} as const;
+
 /**
  * Renders events in the format of `tetra getevents -o compact`, character for character:
  * `<emoji> <label padded to 7> <namespace/pod or node> <binary> <details>`.
  */
 export class CompactEncoder {
   private readonly c: Palette;
+  private readonly timestamps: boolean;
+  private readonly stackTraces: boolean;
+  private readonly imaHashes: boolean;
 
-  constructor(private readonly options: CompactOptions = {}) {
+  constructor(options: CompactOptions = {}) {
     this.c = palette(options.color ?? false);
+    this.timestamps = options.timestamps ?? false;
+    this.stackTraces = options.stackTraces ?? true;
+    this.imaHashes = options.imaHash ?? true;
   }
 
   /** The full output for one event, newline-terminated, with the stack trace and IMA lines. */
   encode(event: GetEventsResponse): string {
     let line = this.eventToString(event);
-    if (this.options.timestamps) line = `${timestampOf(event)} ${line}`;
+    if (this.timestamps) line = `${timestampOf(event)} ${line}`;
     let out = `${line}\n`;
-    if (this.options.stackTraces ?? true) out += this.stackTrace(event);
-    if (this.options.imaHash ?? true) out += this.imaHash(event);
+    if (this.stackTraces && event.process_kprobe) out += this.stackTrace(event);
+    if (this.imaHashes && event.process_lsm) out += this.imaHash(event);
     return out;
   }
 
@@ -72,153 +120,147 @@ export class CompactEncoder {
     if (event.test) return 'TEST EVENT';
     if (event.process_exec) {
       const process = requireProcess(event.process_exec.process);
-      const [info, caps] = this.processInfo(node, process);
-      return capTrailer(
-        `${c.blue(label('🚀', 'process'))} ${info} ${c.cyan(maybeQuote(process.arguments ?? ''))}`,
-        caps,
-      );
+      return this.line(LABEL.process, node, process, ` ${c.cyan(maybeQuote(process.arguments ?? ''))}`);
     }
     if (event.process_exit) {
       const exit = event.process_exit;
       const process = requireProcess(exit.process);
-      const [info, caps] = this.processInfo(node, process);
       const status = exit.signal ? exit.signal : String(exit.status ?? 0);
-      return capTrailer(
-        `${c.blue(label('💥', 'exit'))} ${info} ${c.cyan(maybeQuote(process.arguments ?? ''))} ${c.red(status)}`,
-        caps,
-      );
+      const details = ` ${c.cyan(maybeQuote(process.arguments ?? ''))} ${c.red(status)}`;
+      return this.line(LABEL.exit, node, process, details);
     }
     if (event.process_throttle) {
       const throttle = event.process_throttle;
       let type = '';
       if (throttle.type === 'THROTTLE_START') type = c.red('START');
       else if (throttle.type === 'THROTTLE_STOP') type = c.green('STOP ');
-      return `${c.red(label('🧬', 'throttle'))} ${type} ${throttle.cgroup ?? ''}`;
+      return `${c.red(LABEL.throttle)} ${type} ${throttle.cgroup ?? ''}`;
     }
     if (event.process_loader) {
       const loader = event.process_loader;
-      const [info, caps] = this.processInfo(node, requireProcess(loader.process));
+      const process = requireProcess(loader.process);
       const buildId = loader.buildid ? `${Buffer.from(loader.buildid, 'base64').toString('hex')} ` : '';
-      return capTrailer(
-        `${c.blue(label('🧬', 'loader'))} ${info} ${buildId}${c.yellow(maybeQuote(loader.path ?? ''))}`,
-        caps,
-      );
+      return this.line(LABEL.loader, node, process, ` ${buildId}${c.yellow(maybeQuote(loader.path ?? ''))}`);
     }
     if (event.process_kprobe) return this.kprobe(node, event.process_kprobe);
     if (event.process_tracepoint) return this.tracepoint(node, event.process_tracepoint);
     if (event.process_uprobe) {
       const uprobe = event.process_uprobe;
-      const [info, caps] = this.processInfo(node, requireProcess(uprobe.process));
-      return capTrailer(
-        `${c.blue(label('🕵️', 'uprobe'))} ${info} ${uprobe.path ?? ''} ${uprobe.symbol ?? ''}`,
-        caps,
-      );
+      const process = requireProcess(uprobe.process);
+      return this.line(LABEL.uprobe, node, process, ` ${uprobe.path ?? ''} ${uprobe.symbol ?? ''}`);
     }
     if (event.process_lsm) {
       const lsm = event.process_lsm;
-      const [info, caps] = this.processInfo(node, requireProcess(lsm.process));
-      return capTrailer(`${c.blue(label('🔒', 'LSM'))} ${info} ${lsm.function_name ?? ''}`, caps);
+      return this.line(LABEL.lsm, node, requireProcess(lsm.process), ` ${lsm.function_name ?? ''}`);
     }
     if (event.process_usdt) {
       const usdt = event.process_usdt;
-      const [info, caps] = this.processInfo(node, requireProcess(usdt.process));
-      const details = `${usdt.path ?? ''} ${usdt.provider ?? ''} ${usdt.name ?? ''}`;
-      return capTrailer(`${c.blue(label('🕵️', 'usdt'))} ${info} ${details}`, caps);
+      const details = ` ${usdt.path ?? ''} ${usdt.provider ?? ''} ${usdt.name ?? ''}`;
+      return this.line(LABEL.usdt, node, requireProcess(usdt.process), details);
     }
     throw new CompactFormatError('unknown event type');
   }
 
-  private processInfo(node: string, process: Process): [string, string] {
+  /**
+   * `<label> <source> <binary>` followed by the details (each detail comes with the space before
+   * it, so a missing detail still leaves its separator, as tetra's Sprintf does) and the caps column.
+   */
+  private line(text: string, node: string, process: Process, details: string): string {
+    const c = this.c;
     const source = process.pod ? `${process.pod.namespace ?? ''}/${process.pod.name ?? ''}` : node;
-    return [
-      `${this.c.green(source)} ${this.c.magenta(maybeQuote(process.binary ?? ''))}`,
-      this.c.magenta(capsOf(process)),
-    ];
+    const line = `${c.blue(text)} ${c.green(source)} ${c.magenta(maybeQuote(process.binary ?? ''))}${details}`;
+    return capTrailer(line, c.magenta(capsOf(process)));
   }
 
   private kprobe(node: string, kprobe: ProcessKprobe): string {
-    const [info, caps] = this.processInfo(node, requireProcess(kprobe.process));
+    const process = requireProcess(kprobe.process);
     const c = this.c;
     const args = kprobe.args ?? [];
     const fn = kprobe.function_name ?? '';
-    const line = (emoji: string, name: string, ...details: string[]): string =>
-      capTrailer([c.blue(label(emoji, name)), info, ...details].join(' '), caps);
-    switch (cutSyscallPrefix(fn)) {
+    const name = cutSyscallPrefix(fn);
+    switch (name) {
       case 'sys_write':
       case 'sys_read': {
-        const write = cutSyscallPrefix(fn) === 'sys_write';
         const file = args[0]?.file_arg ? c.cyan(maybeQuote(args[0].file_arg.path ?? '')) : '';
         const bytes = args.length > 2 ? c.cyan(`${args[2]?.size_arg ?? '0'} bytes`) : '';
-        return write ? line('📝', 'write', file, bytes) : line('📚', 'read', file, bytes);
+        return this.line(name === 'sys_write' ? LABEL.write : LABEL.read, node, process, ` ${file} ${bytes}`);
       }
       case 'fd_install':
-        return line('📬', 'open', args[1]?.file_arg ? c.cyan(maybeQuote(args[1].file_arg.path ?? '')) : '');
+        return this.line(LABEL.fdInstall, node, process, ` ${this.filePath(args[1])}`);
       case 'sys_openat':
-        return line('📬️', 'openat', args.length > 1 ? c.cyan(maybeQuote(args[1]?.string_arg ?? '')) : '');
+        return this.line(LABEL.openat, node, process, ` ${this.secondString(args)}`);
       case 'sys_open':
-        return line('📬️', 'open', args.length > 1 ? c.cyan(maybeQuote(args[1]?.string_arg ?? '')) : '');
+        return this.line(LABEL.open, node, process, ` ${this.secondString(args)}`);
       case 'sys_close':
-        return line('📪', 'close', args[0]?.file_arg ? c.cyan(maybeQuote(args[0].file_arg.path ?? '')) : '');
+        return this.line(LABEL.close, node, process, ` ${this.filePath(args[0])}`);
       case 'sys_mount':
-        return line('💾', 'mount', ...this.twoStrings(args));
-      case 'sys_setuid':
-        return line('🔑', 'setuid', args.length > 0 ? c.cyan(String(args[0]?.int_arg ?? 0)) : '');
+        return this.line(LABEL.mount, node, process, this.twoStrings(args));
+      case 'sys_setuid': {
+        const uid = args.length > 0 ? c.cyan(String(args[0]?.int_arg ?? 0)) : '';
+        return this.line(LABEL.setuid, node, process, ` ${uid}`);
+      }
       case 'sys_clock_settime':
-        return line('⏰', 'clock_settime');
+        return this.line(LABEL.clockSettime, node, process, '');
       case 'sys_pivot_root':
-        return line('💾', 'pivot_root', ...this.twoStrings(args));
+        return this.line(LABEL.pivotRoot, node, process, this.twoStrings(args));
       case 'proc_exec_connector':
-        return line('🔧', 'proc_exec_connector');
-      case 'sys_setns':
-        return line('🔧', 'setns', args.length > 1 ? (NAMESPACE_FLAGS.get(args[1]?.int_arg ?? 0) ?? '') : '');
+        return this.line(LABEL.procExecConnector, node, process, '');
+      case 'sys_setns': {
+        const flags = args.length > 1 ? (NAMESPACE_FLAGS.get(args[1]?.int_arg ?? 0) ?? '') : '';
+        return this.line(LABEL.setns, node, process, ` ${flags}`);
+      }
       case 'tcp_connect':
-        return line('🔌', 'connect', this.sock(args));
+        return this.line(LABEL.connect, node, process, ` ${this.sock(args)}`);
       case 'tcp_close':
-        return line('🧹', 'close', this.sock(args));
+        return this.line(LABEL.tcpClose, node, process, ` ${this.sock(args)}`);
       case 'tcp_sendmsg':
-        return line('📤', 'sendmsg', this.sock(args), `bytes ${args[1]?.int_arg ?? 0}`);
+        return this.line(LABEL.sendmsg, node, process, ` ${this.sock(args)} bytes ${args[1]?.int_arg ?? 0}`);
       case 'bpf_check': {
         const attr = args[0]?.bpf_attr_arg ?? {};
         const text =
           args.length > 0
             ? c.cyan(`${attr.ProgType ?? ''} ${attr.ProgName ?? ''} instruction count ${attr.InsnCnt ?? 0}`)
             : '';
-        return line('🐝', 'bpf_load', text);
+        return this.line(LABEL.bpfLoad, node, process, ` ${text}`);
       }
       case 'security_perf_event_alloc': {
         const perf = args[0]?.perf_event_arg ?? {};
-        return line(
-          '🐝',
-          'perf_event_alloc',
-          args.length > 0 ? c.cyan(`${perf.Type ?? ''} ${perf.KprobeFunc ?? ''}`) : '',
-        );
+        const text = args.length > 0 ? c.cyan(`${perf.Type ?? ''} ${perf.KprobeFunc ?? ''}`) : '';
+        return this.line(LABEL.perfEventAlloc, node, process, ` ${text}`);
       }
       case 'security_bpf_map_alloc':
       case 'security_bpf_map_create': {
         const map = args[0]?.bpf_map_arg ?? {};
         const text = `${map.MapType ?? ''} ${map.MapName ?? ''} key size ${map.KeySize ?? 0} value size ${map.ValueSize ?? 0} max entries ${map.MaxEntries ?? 0}`;
-        return line('🗺', 'bpf_map_create', args.length > 0 ? c.cyan(text) : '');
+        return this.line(LABEL.bpfMapCreate, node, process, ` ${args.length > 0 ? c.cyan(text) : ''}`);
       }
       case 'security_file_permission':
-        return this.filePermission(kprobe, line);
+        return this.filePermission(node, process, args);
       case 'security_mmap_file':
-        return this.mmapFile(kprobe, line);
+        return this.mmapFile(node, process, args);
       case 'security_path_truncate':
-        if (args.length === 0) return line('❓', 'security_path_truncate', '');
-        return line('📝', 'truncate', c.cyan(args[0]?.path_arg?.path ?? ''));
+        if (args.length === 0) return this.line(LABEL.unknownPathTruncate, node, process, ' ');
+        return this.line(LABEL.truncate, node, process, ` ${c.cyan(args[0]?.path_arg?.path ?? '')}`);
       case 'security_file_truncate':
-        if (args.length === 0) return line('❓', 'security_file_truncate', '');
-        return line('📝', 'truncate', c.cyan(args[0]?.file_arg?.path ?? ''));
+        if (args.length === 0) return this.line(LABEL.unknownFileTruncate, node, process, ' ');
+        return this.line(LABEL.truncate, node, process, ` ${c.cyan(args[0]?.file_arg?.path ?? '')}`);
       default:
-        return line('❓', 'syscall', fn);
+        return this.line(LABEL.unknownSyscall, node, process, ` ${fn}`);
     }
   }
 
-  private twoStrings(args: KprobeArgument[]): [string, string] {
-    return [
-      args.length > 0 ? this.c.cyan(args[0]?.string_arg ?? '') : '',
-      args.length > 1 ? this.c.cyan(maybeQuote(args[1]?.string_arg ?? '')) : '',
-    ];
+  private filePath(arg: KprobeArgument | undefined): string {
+    return arg?.file_arg ? this.c.cyan(maybeQuote(arg.file_arg.path ?? '')) : '';
+  }
+
+  private secondString(args: KprobeArgument[]): string {
+    return args.length > 1 ? this.c.cyan(maybeQuote(args[1]?.string_arg ?? '')) : '';
+  }
+
+  /** Two details: the first string argument as is, the second quoted when it must be. */
+  private twoStrings(args: KprobeArgument[]): string {
+    const first = args.length > 0 ? this.c.cyan(args[0]?.string_arg ?? '') : '';
+    return ` ${first} ${this.secondString(args)}`;
   }
 
   private sock(args: KprobeArgument[]): string {
@@ -227,35 +269,30 @@ export class CompactEncoder {
     return this.c.cyan(`tcp ${s.saddr ?? ''}:${s.sport ?? 0} -> ${s.daddr ?? ''}:${s.dport ?? 0}`);
   }
 
-  private filePermission(
-    kprobe: ProcessKprobe,
-    line: (e: string, n: string, ...d: string[]) => string,
-  ): string {
-    const args = kprobe.args ?? [];
-    if (args.length < 2) return line('❓', 'security_file_permission', '');
-    const path = this.c.cyan(args[0]?.file_arg?.path ?? '');
+  private filePermission(node: string, process: Process, args: KprobeArgument[]): string {
+    if (args.length < 2) return this.line(LABEL.unknownFilePermission, node, process, ' ');
+    const path = ` ${this.c.cyan(args[0]?.file_arg?.path ?? '')}`;
     const mask = args[1]?.int_arg ?? 0;
-    if (mask === 0x02) return line('📝', 'write', path);
-    if (mask === 0x04) return line('📚', 'read', path);
-    return line('❓', 'security_file_permission', path);
+    if (mask === 0x02) return this.line(LABEL.write, node, process, path);
+    if (mask === 0x04) return this.line(LABEL.read, node, process, path);
+    return this.line(LABEL.unknownFilePermission, node, process, path);
   }
 
-  private mmapFile(kprobe: ProcessKprobe, line: (e: string, n: string, ...d: string[]) => string): string {
-    const args = kprobe.args ?? [];
-    if (args.length < 2) return line('❓', 'security_mmap_file', '');
+  private mmapFile(node: string, process: Process, args: KprobeArgument[]): string {
+    if (args.length < 2) return this.line(LABEL.unknownMmapFile, node, process, ' ');
     const prot = args[1]?.uint_arg ?? 0;
     const tag = `mmap-${prot & 1 ? 'r' : ''}${prot & 2 ? 'w' : ''}${prot & 4 ? 'x' : ''}`;
-    return line('📝', tag, this.c.cyan(args[0]?.file_arg?.path ?? ''));
+    return this.line(label('📝', tag), node, process, ` ${this.c.cyan(args[0]?.file_arg?.path ?? '')}`);
   }
 
   private tracepoint(node: string, tp: ProcessTracepoint): string {
-    const [info, caps] = this.processInfo(node, requireProcess(tp.process));
+    const process = requireProcess(tp.process);
     const subsys = tp.subsys ?? '';
     const event = tp.event ?? '';
-    if (`${subsys}/${event}` === 'raw_syscalls/sys_enter') {
-      return capTrailer(`${this.c.blue(label('☎ ', 'syscall'))} ${info} ${rawSyscallEnter(tp)}`, caps);
+    if (subsys === 'raw_syscalls' && event === 'sys_enter') {
+      return this.line(LABEL.rawSyscall, node, process, ` ${rawSyscallEnter(tp)}`);
     }
-    return capTrailer(`${this.c.blue(label('⁉️', 'tracepoint'))} ${info} ${subsys} ${event}`, caps);
+    return this.line(LABEL.tracepoint, node, process, ` ${subsys} ${event}`);
   }
 
   /** Kernel and user stack traces of kprobe events, in tetra's layout. */
@@ -321,11 +358,6 @@ function hex(value: string | undefined): string {
 function requireProcess(process: Process | undefined): Process {
   if (!process) throw new CompactFormatError('process field is not set');
   return process;
-}
-
-/** `<emoji> <name padded to 7 characters>`, as Go's `%-7s`. */
-function label(emoji: string, name: string): string {
-  return `${emoji} ${name.padEnd(7)}`;
 }
 
 function cutSyscallPrefix(fn: string): string {

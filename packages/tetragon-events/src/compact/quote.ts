@@ -36,5 +36,10 @@ export function goQuote(text: string): string {
  * characters) is shown Go-quoted; anything else is printed as it is.
  */
 export function maybeQuote(text: string): string {
-  return NON_PRINTABLE.test(text) ? goQuote(text) : text;
+  // Printable ASCII (space to tilde) is the common case and needs no Unicode classes.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return NON_PRINTABLE.test(text) ? goQuote(text) : text;
+  }
+  return text;
 }
