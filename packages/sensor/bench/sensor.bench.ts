@@ -1,6 +1,6 @@
 import type { Bench } from 'tinybench';
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { systemClock } from '@ciliary/core';
 import { PolicyManager, Sensor, systemKernelFacts } from '../src';
@@ -82,22 +82,35 @@ export async function register(bench: Bench, context: { tmpdir: string }): Promi
   settings.warmupIterations = 1;
   const big = path.join(context.tmpdir, 'big.bin');
   writeFileSync(big, Buffer.alloc(64 << 20, 7));
-  // 8 x 64 MiB in 4 KiB reads: 131,072 read(2) calls, each passing the file hook
+  // 8 x 64 MiB in 4 KiB reads: 131,072 read(2) and as many write(2) calls, each passing the file hook
   const readLoop = `for i in 1 2 3 4 5 6 7 8; do dd if=${big} of=/dev/null bs=4k status=none; done`;
+  // the same bytes as cat reads them (128 KiB reads)
+  const catLoop = `for i in 1 2 3 4 5 6 7 8; do cat ${big} > /dev/null; done`;
+  // 2,000 small files opened and read once each: a new struct file every time (the cache's miss path)
+  const small = path.join(context.tmpdir, 'small');
+  mkdirSync(small, { recursive: true });
+  for (let i = 0; i < 2000; i++) writeFileSync(path.join(small, `f${i}`), Buffer.alloc(4096, 7));
+  const smallLoop = `cat ${small}/* > /dev/null`;
 
   bench.add(`exec ${EXECS_PER_ITERATION} processes, no sensor`, () => sh(execLoop));
   bench.add(`exec ${EXECS_PER_ITERATION} processes, sensor running`, () => sh(execLoop), {
     beforeAll: () => start(),
     afterAll: () => stop('exec workload'),
   });
-  bench.add('read 512 MiB in 4 KiB reads, no sensor', () => sh(readLoop));
-  bench.add('read 512 MiB in 4 KiB reads, sensor + file policy (Prefix /etc/)', () => sh(readLoop), {
-    beforeAll: () => {
-      start();
-      filePolicy();
-    },
-    afterAll: () => stop('read workload with file policy'),
-  });
+  for (const [label, script] of [
+    ['read 512 MiB in 4 KiB reads (dd)', readLoop],
+    ['read 512 MiB in 128 KiB reads (cat)', catLoop],
+    ['read 2,000 files of 4 KiB (cat)', smallLoop],
+  ] as const) {
+    bench.add(`${label}, no sensor`, () => sh(script));
+    bench.add(`${label}, sensor + file policy (Prefix /etc/)`, () => sh(script), {
+      beforeAll: () => {
+        start();
+        filePolicy();
+      },
+      afterAll: () => stop(`${label} with file policy`),
+    });
+  }
   // A burst while the consumer is busy: spawnSync blocks this event loop, so every record
   // waits in the ring buffer until the burst is over.
   for (const [label, bytes] of [
