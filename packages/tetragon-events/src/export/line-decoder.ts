@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Issue } from '@ciliary/core';
-import type { TetragonCodec } from '../codec';
+import type { ParseOptions, TetragonCodec } from '../codec';
 import type { GetEventsResponse } from '../model/types.generated';
 
 /** A line that could not be read as an event; reading goes on with the next line. */
@@ -26,11 +26,15 @@ export class EventLineDecoder {
   private readonly text = new StringDecoder('utf8');
   private pending = '';
   private lineNumber = 0;
+  /** One options object for every line; the line's name is added to issues only when there are some. */
+  private readonly parseOptions: ParseOptions;
 
   constructor(
     private readonly codec: TetragonCodec,
     private readonly options: LineDecoderOptions,
-  ) {}
+  ) {
+    this.parseOptions = { discardUnknown: !options.strict };
+  }
 
   /** Lines read so far (including blank and bad ones). */
   get lines(): number {
@@ -66,10 +70,13 @@ export class EventLineDecoder {
     if (end > start && data.charCodeAt(end - 1) === 13) end--; // CRLF
     // Export lines start with "{"; anything else is checked for being blank.
     if (data.charCodeAt(start) !== 123 && data.slice(start, end).trim() === '') return;
-    const text = data.slice(start, end);
+    const result = this.codec.parseEvent(data.slice(start, end), this.parseOptions);
+    if (result.ok) {
+      this.options.onEvent(result.value, this.lineNumber);
+      return;
+    }
     const document = `${this.options.document}:${this.lineNumber}`;
-    const result = this.codec.parseEvent(text, { document, discardUnknown: !this.options.strict });
-    if (result.ok) this.options.onEvent(result.value, this.lineNumber);
-    else this.options.onProblem({ line: this.lineNumber, issues: result.issues });
+    const issues = result.issues.map(({ path, message }) => ({ document, path, message }));
+    this.options.onProblem({ line: this.lineNumber, issues });
   }
 }
