@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import {
   errorMessage,
   formatIssue,
@@ -135,6 +136,7 @@ export class EnvoyConfigSubsystem implements Subsystem {
     const bound = await this.server.start(address);
     this.address = this.socket !== undefined ? address : bound;
     context.api.get(ENVOY_CONFIG_ROUTE, ({ url }) => this.report(url.searchParams.get('resources') !== null));
+    this.registerMetrics(context.metrics);
     for (const kind of ENVOY_CONFIG_KINDS)
       this.unsubscribes.push(
         context.source.subscribe(kind, (event) => {
@@ -167,6 +169,85 @@ export class EnvoyConfigSubsystem implements Subsystem {
       state: 'Degraded',
       message: `${summary}; ${this.issues.length} problems${held} (${formatIssue(first)})`,
     };
+  }
+
+  /**
+   * `ciliary_agent_xds_*` from the ADS server's counters (streams, responses,
+   * ACKs and NACKs per type) and `ciliary_agent_envoy_config_*` (resources
+   * served per type, problems, held-back updates, publications), read at scrape time.
+   */
+  private registerMetrics(registry: Registry): void {
+    const server = (): AdsServer | undefined => this.server;
+    const subsystem = (): {
+      computed: ServiceMeshSnapshots | undefined;
+      issues: readonly Issue[];
+      heldBack: readonly HeldBackConfig[];
+      publications: number;
+    } => ({
+      computed: this.computed,
+      issues: this.issues,
+      heldBack: this.heldBack,
+      publications: this.publications,
+    });
+    new Gauge({
+      name: 'ciliary_agent_xds_connected_streams',
+      help: 'ADS streams open now',
+      registers: [registry],
+      collect() {
+        this.set(server()?.metrics().connectedStreams ?? 0);
+      },
+    });
+    const perType = (name: string, help: string, pick: 'responses' | 'acks' | 'nacks'): void =>
+      void new Counter({
+        name,
+        help,
+        labelNames: ['type'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [typeUrl, value] of Object.entries(server()?.metrics()[pick] ?? {}))
+            this.inc({ type: shortType(typeUrl) }, value);
+        },
+      });
+    perType('ciliary_agent_xds_responses_total', 'Discovery responses sent, by type', 'responses');
+    perType('ciliary_agent_xds_acks_total', 'Responses clients accepted, by type', 'acks');
+    perType('ciliary_agent_xds_nacks_total', 'Responses clients rejected (NACK), by type', 'nacks');
+    new Gauge({
+      name: 'ciliary_agent_envoy_config_resources',
+      help: "Resources in Envoy nodes' snapshot, by type",
+      labelNames: ['type'],
+      registers: [registry],
+      collect() {
+        const envoy = subsystem().computed?.envoy;
+        for (const typeUrl of envoy?.typeUrls() ?? [])
+          this.set({ type: shortType(typeUrl) }, envoy?.resources(typeUrl).size ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'ciliary_agent_envoy_config_problems',
+      help: 'Problems with the objects the Envoy configuration is computed from',
+      registers: [registry],
+      collect() {
+        this.set(subsystem().issues.length);
+      },
+    });
+    new Gauge({
+      name: 'ciliary_agent_envoy_config_held_back',
+      help: 'CiliumEnvoyConfig updates held back (their previous version is served)',
+      registers: [registry],
+      collect() {
+        this.set(subsystem().heldBack.length);
+      },
+    });
+    new Counter({
+      name: 'ciliary_agent_envoy_config_publications_total',
+      help: 'Snapshot sets handed to the xDS server (only when something changed)',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(subsystem().publications);
+      },
+    });
   }
 
   private schedule(): void {

@@ -296,6 +296,20 @@ describe('agent serving xDS for an Ingress from a manifests directory', () => {
     expect(report.heldBack).toEqual([
       expect.objectContaining({ document: 'CiliumEnvoyConfig shop/cilium-ingress-shop-web' }),
     ]);
+    const metrics = await (await fetch(`http://${agent!.metricsAddress}/metrics`)).text();
+    const value = (series: string): number =>
+      Number(
+        metrics
+          .split('\n')
+          .find((line) => line.startsWith(`${series} `))
+          ?.split(' ')[1] ?? NaN,
+      );
+    expect(value('ciliary_agent_envoy_config_held_back')).toBe(1);
+    expect(value('ciliary_agent_envoy_config_problems')).toBeGreaterThan(0);
+    expect(value('ciliary_agent_envoy_config_resources{type="Secret"}')).toBe(1);
+    expect(value('ciliary_agent_xds_connected_streams')).toBe(1);
+    expect(value('ciliary_agent_xds_acks_total{type="Secret"}')).toBe(2);
+    expect(value('ciliary_agent_xds_acks_total{type="Listener"}')).toBe(1);
     // Still served, and nothing new pushed: the client keeps the configuration it has.
     expect(report.resources).toContainEqual(expect.objectContaining({ type: 'Listener' }));
     expect(session.unreadTypes()).toEqual([]);
