@@ -7,8 +7,6 @@ export interface TimeParts {
   readonly nanos: number;
 }
 
-/** `d` stands for a digit; the fraction is cut to 0, 3, 6 or 9 digits by the length check. */
-const CANONICAL_TIMESTAMP_SHAPE = 'dddd-dd-ddTdd:dd:dd.ddddddddd';
 const TIMESTAMP =
   /^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d\d):(\d\d))$/;
 const MIN_SECONDS = -62135596800; // 0001-01-01T00:00:00Z
@@ -56,16 +54,27 @@ export function parseTimestamp(text: string): TimeParts | undefined {
 
 /**
  * Whether text has the shape protojson writes, `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff|.fffffffff]Z`,
- * checked character by character: every event carries several timestamps.
+ * checked character by character with the separators at fixed places: every event carries
+ * several timestamps.
  */
 function hasCanonicalTimestampShape(text: string): boolean {
   const n = text.length;
   if (n !== 20 && n !== 24 && n !== 27 && n !== 30) return false;
-  if (text.charCodeAt(n - 1) !== 90 /* Z */) return false;
+  if (
+    text.charCodeAt(4) !== 45 /* - */ ||
+    text.charCodeAt(7) !== 45 ||
+    text.charCodeAt(10) !== 84 /* T */ ||
+    text.charCodeAt(13) !== 58 /* : */ ||
+    text.charCodeAt(16) !== 58 ||
+    text.charCodeAt(n - 1) !== 90 /* Z */ ||
+    (n > 20 && text.charCodeAt(19) !== 46) /* . */
+  ) {
+    return false;
+  }
   for (let i = 0; i < n - 1; i++) {
+    if (i === 4 || i === 7 || i === 10 || i === 13 || i === 16 || i === 19) continue;
     const c = text.charCodeAt(i);
-    const want = CANONICAL_TIMESTAMP_SHAPE.charCodeAt(i);
-    if (want === 100 /* d */ ? c < 48 || c > 57 : c !== want) return false;
+    if (c < 48 || c > 57) return false;
   }
   return true;
 }
@@ -73,7 +82,16 @@ function hasCanonicalTimestampShape(text: string): boolean {
 /** Whether text is a timestamp exactly as protojson writes it (no validation of the date). */
 export function isCanonicalTimestampText(text: string): boolean {
   // A fraction ending in 000 could be shorter, so it is not canonical.
-  return hasCanonicalTimestampShape(text) && !(text.length > 20 && text.endsWith('000Z'));
+  const n = text.length;
+  return (
+    hasCanonicalTimestampShape(text) &&
+    !(
+      n > 20 &&
+      text.charCodeAt(n - 2) === 48 &&
+      text.charCodeAt(n - 3) === 48 &&
+      text.charCodeAt(n - 4) === 48
+    )
+  );
 }
 
 /** Whether text is a valid timestamp exactly as protojson writes it: canonicalTimestamp(text) === text. */
@@ -90,21 +108,20 @@ export function canonicalTimestamp(text: string): string | undefined {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function digits(text: string, from: number, count: number): number {
-  let n = 0;
-  for (let i = from; i < from + count; i++) n = n * 10 + text.charCodeAt(i) - 48;
-  return n;
+/** Two decimal digits at `from` (already checked to be digits). */
+function twoDigits(text: string, from: number): number {
+  return (text.charCodeAt(from) - 48) * 10 + text.charCodeAt(from + 1) - 48;
 }
 
 /** Range checks of `YYYY-MM-DDTHH:MM:SS` without allocating, for the reader's hot path. */
 function validDateTime(text: string): boolean {
-  const year = digits(text, 0, 4);
-  const month = digits(text, 5, 2);
-  const day = digits(text, 8, 2);
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
   if (year < 1 || month < 1 || month > 12 || day < 1) return false;
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const maxDay = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
-  return day <= maxDay && digits(text, 11, 2) <= 23 && digits(text, 14, 2) <= 59 && digits(text, 17, 2) <= 59;
+  return day <= maxDay && twoDigits(text, 11) <= 23 && twoDigits(text, 14) <= 59 && twoDigits(text, 17) <= 59;
 }
 
 /** Timestamp from nanoseconds since the epoch (bigint keeps full precision). */
