@@ -19,6 +19,12 @@ function allPlainObjects(list: readonly unknown[]): boolean {
   return true;
 }
 
+/** Whether a list holds only names of the enum (repeated enums keep every known name, zero included). */
+function allEnumNames(list: readonly unknown[], byName: ReadonlyMap<string, number>): boolean {
+  for (const e of list) if (typeof e !== 'string' || !byName.has(e)) return false;
+  return true;
+}
+
 function allStrings(list: readonly unknown[]): boolean {
   for (const e of list) if (typeof e !== 'string') return false;
   return true;
@@ -46,6 +52,7 @@ const HELPERS = {
   isCanonicalInt64,
   isCanonicalTimestamp,
   allPlainObjects,
+  allEnumNames,
   allStrings,
   isStringMap,
 };
@@ -96,7 +103,7 @@ class NormalizerProgram {
     return [
       "'use strict';",
       'const { DROP, applyRenames, normalizeField, report, unknownField, isCanonicalBase64,',
-      '  isCanonicalInt64, isCanonicalTimestamp, allPlainObjects, allStrings, isStringMap } = h;',
+      '  isCanonicalInt64, isCanonicalTimestamp, allPlainObjects, allEnumNames, allStrings, isStringMap } = h;',
       ...functions,
       `return m${rootIndex};`,
     ].join('\n');
@@ -194,6 +201,10 @@ ${cases.map((c) => `      ${c}`).join('\n')}
       }
       if (field.kind === 'string')
         return accept('Array.isArray(value) && value.length > 0 && allStrings(value)');
+      if (field.kind === 'enum' && field.enumTable) {
+        const e = this.enumIndex(field.enumTable.byName);
+        return accept(`Array.isArray(value) && value.length > 0 && allEnumNames(value, E[${e}])`);
+      }
       return undefined;
     }
     switch (field.kind) {

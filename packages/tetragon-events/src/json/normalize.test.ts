@@ -72,6 +72,35 @@ const VALUES: readonly unknown[] = [
   { int_arg: 0, string_arg: '' },
 ];
 
+/** Process credentials, capabilities and namespaces, as Tetragon exports them with --enable-process-cred/-ns. */
+const EXEC_WITH_CREDENTIALS = JSON.stringify({
+  process_exec: {
+    process: {
+      exec_id: 'bm9kZToxMjM0OjU2Nzg=',
+      pid: 5678,
+      uid: 0,
+      binary: '/usr/bin/su',
+      start_time: '2024-04-14T02:18:14.100Z',
+      cap: {
+        permitted: ['CAP_CHOWN', 'DAC_OVERRIDE', 'CAP_SYS_ADMIN'],
+        effective: ['CAP_CHOWN', 'CAP_SYS_ADMIN'],
+      },
+      ns: { uts: { inum: 4026531838, is_host: true }, net: { inum: 4026531840 } },
+      tid: 5678,
+      process_credentials: {
+        uid: 0,
+        gid: 0,
+        securebits: ['SecBitNotSet', 'SecBitKeepCaps'],
+        caps: { effective: ['CAP_SETUID'] },
+        user_ns: { level: 0, uid: 0, ns: { inum: 4026531837, is_host: true } },
+      },
+      binary_properties: { setuid: 0, privileges_changed: ['PRIVILEGES_RAISED_EXEC_FILE_SETUID'] },
+    },
+  },
+  node_name: 'node-1',
+  time: '2024-04-14T02:18:14.100Z',
+});
+
 const EXTRA_KEYS = ['unknown_field', '__proto__', 'constructor', 'toString', 'intArg', 'int_arg', 'fileArg'];
 
 function camel(key: string): string {
@@ -103,13 +132,21 @@ function both(text: string, discardUnknown: boolean): [string, string] {
 }
 
 describe('generated normalisers', () => {
-  test.each(Object.entries(ALL_LINES))('%s: same result as the schema walk', (_name, line) => {
-    const [walked, compiled] = both(line, false);
-    expect(compiled).toBe(walked);
+  test.each([...Object.entries(ALL_LINES), ['EXEC_WITH_CREDENTIALS', EXEC_WITH_CREDENTIALS]])(
+    '%s: same result as the schema walk',
+    (_name, line) => {
+      const [walked, compiled] = both(line, false);
+      expect(compiled).toBe(walked);
+    },
+  );
+
+  test('the credentials line is a valid event that reaches the repeated-enum cases', () => {
+    const r = codec.parseEvent(EXEC_WITH_CREDENTIALS, { discardUnknown: false });
+    expect(r.ok && codec.stringifyEvent(r.value)).toBe(EXEC_WITH_CREDENTIALS);
   });
 
   test('mutated events: same objects and the same problems, in the same order, as the schema walk', () => {
-    const lines = Object.values(ALL_LINES);
+    const lines = [...Object.values(ALL_LINES), EXEC_WITH_CREDENTIALS];
     let differentFromInput = 0;
     for (let seed = 1; seed <= 4000; seed++) {
       const rand = prng(seed);
