@@ -63,7 +63,7 @@ export function report(ctx: Context, key: string | undefined, message: string): 
   ctx.issues.push(ctx.document === undefined ? { path, message } : { document: ctx.document, path, message });
 }
 
-function normalizeObject(obj: JsonObject, table: MessageTable, ctx: Context): void {
+export function normalizeObject(obj: JsonObject, table: MessageTable, ctx: Context): void {
   let renames: Array<[string, FieldTable]> | undefined;
   let oneofSet: FieldTable | undefined;
   for (const key in obj) {

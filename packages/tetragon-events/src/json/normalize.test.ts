@@ -162,6 +162,24 @@ describe('generated normalisers', () => {
     expect(differentFromInput).toBeGreaterThan(3500);
   });
 
+  test('without code generation (EvalError), the walk normalises', () => {
+    const walking = new Normalizers(() => {
+      throw new EvalError('Code generation from strings disallowed for this context');
+    });
+    const text =
+      '{"processExec":{"process":{"pid":"7","binary":"","start_time":"2024-04-14t02:18:14+00:00"}},"x":1}';
+    const value = JSON.parse(text) as JsonObject;
+    expect(walking.normalize(value, codec.events, { discardUnknown: false })).toEqual([
+      { path: '/x', message: 'unknown field "x" of tetragon.GetEventsResponse' },
+    ]);
+    expect(value).toEqual({ process_exec: { process: { pid: 7, start_time: '2024-04-14T02:18:14Z' } } });
+    expect(() =>
+      new Normalizers(() => {
+        throw new TypeError('bug');
+      }).normalize({}, codec.events),
+    ).toThrow(TypeError);
+  });
+
   test('other messages (filters) normalise as the walk does', () => {
     const filter =
       '{"binaryRegex":["a"],"namespace":["",""],"pid":[1,"2"],"event_set":["PROCESS_EXEC",0],"health_check":false,"in_init_tree":null,"capabilities":{"effective":{"any":["CAP_SYS_ADMIN"]}}}';
