@@ -31,3 +31,4 @@ export {
   type EnvoyConfigSettings,
 } from './envoy-config-subsystem';
 export { computeEnvoyConfig, type EnvoyConfigInput, type HeldBackConfig } from './envoy-config';
+export { DEFAULT_SENSOR_ADDRESS, SENSOR_POLICIES_ROUTE, type SensorSettings } from './sensor-subsystem';

@@ -13,6 +13,7 @@ import { operatorCommand } from './commands/operator';
 import { identityCommand, policyCommand } from './commands/policy';
 import { sensorCommand } from './commands/sensor';
 import { statusCommand } from './commands/status';
+import { tracingPolicyCommand } from './commands/tracingpolicy';
 import { versionCommand } from './commands/version';
 import { gatewayCommand, xdsCommand } from './commands/xds';
 import { processIo, type CliIo } from './io';
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(serviceCommand(io));
   program.addCommand(eventsCommand(io));
   program.addCommand(sensorCommand(io));
+  program.addCommand(tracingPolicyCommand(io));
   program.addCommand(policyCommand(io));
   program.addCommand(identityCommand(io));
   for (const command of program.commands)

@@ -6,7 +6,7 @@ export {
   type SensorServerOptions,
   type SensorServerStats,
 } from './sensor-server';
-export { SensorClient } from './sensor-client';
+export { SensorClient, type SensorClientOptions } from './sensor-client';
 export {
   TracingPolicyRequestError,
   type TracingPolicyHandler,

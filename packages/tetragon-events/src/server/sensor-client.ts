@@ -14,8 +14,15 @@ const MAX_RECEIVE_BYTES = 10 * 1024 * 1024;
 
 type UnaryMethod<Res> = (
   request: object,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
   callback: (err: grpc.ServiceError | null, res?: Res) => void,
 ) => grpc.ClientUnaryCall;
+
+export interface SensorClientOptions {
+  /** How long a unary call (not GetEvents) may take before it fails with DEADLINE_EXCEEDED. Default 30 s. */
+  readonly unaryDeadlineMs?: number;
+}
 
 /** A FineGuidanceSensors client, for ciliary's server or Tetragon's. */
 export class SensorClient {
@@ -24,6 +31,7 @@ export class SensorClient {
   constructor(
     codec: TetragonCodec,
     readonly address: string,
+    private readonly options: SensorClientOptions = {},
   ) {
     const Client = grpc.makeGenericClientConstructor(sensorsServiceDefinition(codec), 'FineGuidanceSensors');
     this.client = new Client(address, grpc.credentials.createInsecure(), {
@@ -76,7 +84,10 @@ export class SensorClient {
   private unary<Res>(name: string, request: object): Promise<Res> {
     const method = this.client[name] as UnaryMethod<Res>;
     return new Promise((resolve, reject) => {
-      method.call(this.client, request, (err, res) => (err ? reject(err) : resolve(res as Res)));
+      const deadline = Date.now() + (this.options.unaryDeadlineMs ?? 30_000);
+      method.call(this.client, request, new grpc.Metadata(), { deadline }, (err, res) =>
+        err ? reject(err) : resolve(res as Res),
+      );
     });
   }
 }
