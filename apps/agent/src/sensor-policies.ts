@@ -1,5 +1,10 @@
 import { errorMessage, formatIssue, isValidationError, type KubeObject, type Logger } from '@ciliary/core';
-import { parseTracingPolicyYaml, type LoadedPolicyInfo, type PolicyManager } from '@ciliary/sensor';
+import {
+  parseTracingPolicyYaml,
+  type LoadedPolicyInfo,
+  type NamespacedPolicyCgroups,
+  type PolicyManager,
+} from '@ciliary/sensor';
 import type { TracingPolicyStatus } from '@ciliary/tetragon-events';
 import { TracingPolicyRequestError, type TracingPolicyHandler } from '@ciliary/tetragon-events/server';
 
@@ -35,6 +40,8 @@ export class SensorPolicies implements TracingPolicyHandler {
   constructor(
     private readonly manager: PolicyManager,
     private readonly logger: Logger,
+    /** Gives namespaced policies the cgroups of their namespace's containers once loaded. */
+    private readonly namespaced?: NamespacedPolicyCgroups,
   ) {}
 
   /** A TracingPolicy object from the resource source was added or changed. */
@@ -61,8 +68,8 @@ export class SensorPolicies implements TracingPolicyHandler {
     const meta = (doc as { metadata?: { name?: unknown; namespace?: unknown } }).metadata;
     const name = typeof meta?.name === 'string' ? meta.name : '';
     const namespace = typeof meta?.namespace === 'string' ? meta.namespace : '';
-    // the kernel side keys policies by name alone
-    if (this.find(name, namespace) || (name && this.manager.list().some((p) => p.name === name)))
+    const loaded = this.manager.list().some((p) => p.name === name && (p.namespace ?? '') === namespace);
+    if (this.find(name, namespace) || loaded)
       throw new TracingPolicyRequestError(
         `tracing policy ${label(name, namespace)} already exists`,
         'exists',
@@ -124,6 +131,7 @@ export class SensorPolicies implements TracingPolicyHandler {
     const document = entry.source === 'resource' ? entry.key : 'AddTracingPolicy';
     try {
       entry.loaded = this.manager.add(entry.doc, document);
+      if (entry.loaded.kind === 'TracingPolicyNamespaced') this.namespaced?.refresh();
       entry.state = 'enabled';
       delete entry.error;
       delete entry.failure;
@@ -143,7 +151,7 @@ export class SensorPolicies implements TracingPolicyHandler {
 
   private unload(entry: PolicyEntry | undefined): void {
     if (entry?.state !== 'enabled' || !entry.loaded) return;
-    this.manager.delete(entry.loaded.name);
+    this.manager.delete(entry.loaded.name, entry.loaded.namespace);
     delete entry.loaded;
   }
 

@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { Kinds, type KubeObject, type Unsubscribe } from '@ciliary/core';
 import type { DaemonContext, Subsystem, SubsystemStatus } from '@ciliary/daemon';
-import { PolicyManager, Sensor, systemKernelFacts, type LoadedPolicyInfo } from '@ciliary/sensor';
+import {
+  NamespacedPolicyCgroups,
+  PolicyManager,
+  Sensor,
+  systemKernelFacts,
+  type LoadedPolicyInfo,
+} from '@ciliary/sensor';
 import { JsonExporter, RotatingFile, TetragonCodec } from '@ciliary/tetragon-events';
 import { SensorServer } from '@ciliary/tetragon-events/server';
 import { SensorPolicies } from './sensor-policies';
@@ -35,6 +41,7 @@ export class SensorSubsystem implements Subsystem {
   private sensor: Sensor | undefined;
   private policies: PolicyManager | undefined;
   private registry: SensorPolicies | undefined;
+  private namespaced: NamespacedPolicyCgroups | undefined;
   private server: SensorServer | undefined;
   private file: RotatingFile | undefined;
   private exporter: JsonExporter | undefined;
@@ -62,13 +69,11 @@ export class SensorSubsystem implements Subsystem {
         else if (event.type === 'delete') sensor.deletePod(event.key);
       }),
     );
-    const policies = new PolicyManager(
-      sensor,
-      systemKernelFacts(),
-      logger.child({ subsys: 'tracing-policy' }),
-    );
+    const policyLogger = logger.child({ subsys: 'tracing-policy' });
+    const policies = new PolicyManager(sensor, systemKernelFacts(), policyLogger);
     this.policies = policies;
-    const registry = new SensorPolicies(policies, logger.child({ subsys: 'tracing-policy' }));
+    this.namespaced = new NamespacedPolicyCgroups(sensor, policies, policyLogger);
+    const registry = new SensorPolicies(policies, policyLogger, this.namespaced);
     this.registry = registry;
     this.server = new SensorServer({
       codec,
@@ -111,6 +116,7 @@ export class SensorSubsystem implements Subsystem {
   async stop(): Promise<void> {
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
+    this.namespaced?.close();
     this.policies?.close();
     this.sensor?.stop();
     this.exporter?.close();

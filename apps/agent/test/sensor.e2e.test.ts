@@ -229,7 +229,11 @@ describe('agent with the sensor on a manifests directory', () => {
     const client = new SensorClient(new TetragonCodec(), address);
     const events: GetEventsResponse[] = [];
     const stream = client.getEvents({
-      allow_list: [{ namespace: ['shop'] }, { binary_regex: ['^/bin/true$'] }],
+      allow_list: [
+        { namespace: ['shop'] },
+        { binary_regex: ['^/bin/true$'] },
+        { policy_names: ['shop-watched'] },
+      ],
     });
     stream.on('data', (e: GetEventsResponse) => events.push(e));
     stream.on('error', () => undefined);
@@ -258,6 +262,28 @@ describe('agent with the sensor on a manifests directory', () => {
       });
       const onHost = events.find((e) => e.process_exec?.process?.arguments === `on-host-${id.slice(0, 8)}`);
       expect(onHost?.process_exec?.process?.pod).toBeUndefined();
+
+      // a TracingPolicyNamespaced added over gRPC sees the container of its namespace's Pod, not the host
+      await client.addTracingPolicy(
+        policy('shop-watched', watched).replace(
+          'kind: TracingPolicy\nmetadata:\n',
+          'kind: TracingPolicyNamespaced\nmetadata:\n  namespace: shop\n',
+        ),
+      );
+      expect((await client.listTracingPolicies()).policies).toContainEqual(
+        expect.objectContaining({ name: 'shop-watched', namespace: 'shop', state: 'TP_STATE_ENABLED' }),
+      );
+      const hostPids: number[] = [];
+      await waitFor(() => {
+        spawnSync('/bin/sh', ['-c', `echo $$ > ${container}/cgroup.procs && exec /bin/cat ${watched}`]);
+        hostPids.push(spawnSync('/bin/cat', [watched]).pid);
+        return events.some((e) => e.process_kprobe?.policy_name === 'shop-watched') || undefined;
+      });
+      hostPids.push(spawnSync('/bin/cat', [watched]).pid);
+      const reads = events.filter((e) => e.process_kprobe?.policy_name === 'shop-watched');
+      expect(reads.every((e) => e.process_kprobe!.process!.pod?.name === 'cart-7f9c-abcde')).toBe(true);
+      expect(reads.some((e) => hostPids.includes(e.process_kprobe!.process!.pid!))).toBe(false);
+      await client.deleteTracingPolicy('shop-watched', 'shop');
     } finally {
       stream.cancel();
       client.close();

@@ -67,3 +67,4 @@ export {
 export { ContainerCgroups } from './pods/container-cgroups';
 export { cgroup2Mount, cgroupIdOf } from './pods/cgroup-fs';
 export { parseTracingPolicyYaml } from './tracing-policy-yaml';
+export { NamespacedPolicyCgroups } from './pods/namespaced-policies';

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readlinkSync, rmdirSync, statSync } from 'node:fs';
+import { mkdirSync, readlinkSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { systemClock, type KubeObject } from '@ciliary/core';
 import { kernelTest, waitFor } from '@ciliary/testing';
 import { CompactEncoder, type GetEventsResponse } from '@ciliary/tetragon-events';
-import { Sensor } from '../src';
+import { NamespacedPolicyCgroups, PolicyManager, Sensor, systemKernelFacts } from '../src';
 import { systemCgroup2Mount } from '../src/pods/cgroup-fs';
 import { run, sensorFeature, uniquePinDir } from './kernel';
 
@@ -30,11 +31,11 @@ function containerCgroup(podUid: string, containerId: string): { dir: string; ch
   return { dir: dirs.at(-1)!, chain: dirs.reverse() };
 }
 
-function podObject(name: string, uid: string, containerId: string): KubeObject {
+function podObject(name: string, uid: string, containerId: string, namespace = 'shop'): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { namespace: 'shop', name, uid, labels: { app: name } },
+    metadata: { namespace, name, uid, labels: { app: name } },
     spec: { containers: [{ name: 'app', image: 'busybox' }] },
     status: {
       containerStatuses: [
@@ -162,6 +163,75 @@ describe('processes in containers get their Pod', () => {
       pod: { namespace: 'shop', name: 'early', container: { pid: early!.pid } },
     });
   });
+
+  kernelTest(
+    'a TracingPolicyNamespaced observes the containers of its namespace’s Pods, as they come and go',
+    podsFeature,
+    async () => {
+      const watched = path.join(tmpdir(), `ciliary-pods-watched-${tag}`);
+      writeFileSync(watched, 'x\n');
+      const market = containerCgroup(uid(4), idOf(4));
+      const other = containerCgroup(uid(5), idOf(5));
+      cgroups.push(market.chain, other.chain);
+      sensor.upsertPod('market/files', podObject('files', uid(4), idOf(4), 'market'));
+      sensor.upsertPod('other/files', podObject('files', uid(5), idOf(5), 'other'));
+      const policies = new PolicyManager(sensor, systemKernelFacts());
+      const binder = new NamespacedPolicyCgroups(sensor, policies);
+      try {
+        // the containers' cgroups are learned from their processes
+        await runIn(market.dir, '/bin/true');
+        await runIn(other.dir, '/bin/true');
+        const marketCgroup = statSync(market.dir, { bigint: true }).ino;
+        await waitFor(() => sensor.namespaceCgroupIds('market').includes(marketCgroup) || undefined);
+        policies.add({
+          apiVersion: 'cilium.io/v1alpha1',
+          kind: 'TracingPolicyNamespaced',
+          metadata: { name: 'market-files', namespace: 'market' },
+          spec: {
+            kprobes: [
+              {
+                call: 'security_file_permission',
+                syscall: false,
+                args: [
+                  { index: 0, type: 'file' },
+                  { index: 1, type: 'int' },
+                ],
+                selectors: [{ matchArgs: [{ index: 0, operator: 'Equal', values: [watched] }] }],
+              },
+            ],
+          },
+        });
+        binder.refresh();
+        expect(policies.list()).toEqual([expect.objectContaining({ name: 'market-files', cgroups: 1 })]);
+        const inMarket = await runIn(market.dir, `/bin/cat ${watched}`);
+        const inOther = await runIn(other.dir, `/bin/cat ${watched}`);
+        const onHost = await run('/bin/cat', [watched]);
+        const read = await waitFor(() =>
+          events.find(
+            (e) => e.process_kprobe?.policy_name === 'market-files' && e.process_kprobe.process?.pod,
+          ),
+        );
+        expect(read.process_kprobe!.process).toMatchObject({
+          pid: inMarket.pid,
+          pod: { namespace: 'market', name: 'files' },
+        });
+        for (const pid of [inMarket.pid, inOther.pid, onHost.pid])
+          await waitFor(() => events.find((e) => e.process_exit?.process?.pid === pid));
+        sensor.drain();
+        const readers = events
+          .filter((e) => e.process_kprobe?.policy_name === 'market-files')
+          .map((e) => e.process_kprobe!.process!.pid);
+        expect(new Set(readers)).toEqual(new Set([inMarket.pid]));
+        // the Pod goes: its cgroups leave the policy
+        sensor.deletePod('market/files');
+        expect(policies.list()).toEqual([expect.objectContaining({ name: 'market-files', cgroups: 0 })]);
+      } finally {
+        binder.close();
+        policies.close();
+        rmSync(watched, { force: true });
+      }
+    },
+  );
 });
 
 function readExe(pid: number): string {
