@@ -59,6 +59,42 @@ describe('line decoder', () => {
     expect(problems).toEqual([]);
     expect(events.map(([, e]) => e.process_exec?.process?.binary)).toEqual(['/bin/é☃', '/bin/é☃']);
   });
+
+  test('every cut of a byte stream into two chunks, in a reused buffer, reads the same lines', () => {
+    const line = '{"process_exec":{"process":{"binary":"/bin/é☃"}},"node_name":"n"}';
+    const bytes = Buffer.from(`${line}\n\nnot json\n${line}`);
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const reused = Buffer.alloc(bytes.length);
+      const seen: string[] = [];
+      const decoder = new EventLineDecoder(codec, {
+        document: 'x',
+        onEvent: (e, n) => seen.push(`${n}:${e.process_exec?.process?.binary}`),
+        onProblem: (p) => seen.push(`${p.line}:bad`),
+      });
+      bytes.copy(reused, 0, 0, cut);
+      decoder.push(reused.subarray(0, cut));
+      reused.fill(0x78); // the caller reuses its buffer: what the decoder kept must be its own
+      bytes.copy(reused, 0, cut);
+      decoder.push(reused.subarray(0, bytes.length - cut));
+      decoder.end();
+      expect([cut, seen]).toEqual([cut, ['1:/bin/é☃', '3:bad', '4:/bin/é☃']]);
+    }
+  });
+
+  test('text and byte chunks mixed keep their order', () => {
+    const line = '{"process_exec":{"process":{"binary":"/bin/é☃"}},"node_name":"n"}';
+    const head = Buffer.from(line.slice(0, 40));
+    const { events, problems } = decodeAll([
+      head,
+      `${line.slice(40)}\n${line.slice(0, 20)}`,
+      Buffer.from(line.slice(20)),
+    ]);
+    expect(problems).toEqual([]);
+    expect(events.map(([n, e]) => [n, e.process_exec?.process?.binary])).toEqual([
+      [1, '/bin/é☃'],
+      [2, '/bin/é☃'],
+    ]);
+  });
 });
 
 describe('rotating export file', () => {
