@@ -101,7 +101,14 @@ export class PodAssociation {
       return;
     }
     this.parked.push({ event, retries: 0 });
-    if (this.parked.length > this.maxParked) this.giveUp(this.parked.shift()!);
+    if (this.parked.length > this.maxParked) {
+      // the oldest tenth in one go, rather than a shift per event
+      const excess = this.parked.splice(
+        0,
+        Math.max(1, this.parked.length - Math.floor(this.maxParked * 0.9)),
+      );
+      for (const p of excess) this.giveUp(p, false);
+    }
     this.schedule();
   }
 
@@ -118,7 +125,7 @@ export class PodAssociation {
       if (completed) {
         this.resolvedLate++;
         this.options.emit(completed);
-      } else if (counted && ++p.retries >= this.maxRetries) this.giveUp(p);
+      } else if (counted && ++p.retries >= this.maxRetries) this.giveUp(p, true);
       else this.parked.push(p);
     }
     this.schedule();
@@ -130,7 +137,7 @@ export class PodAssociation {
     this.timer = undefined;
     const parked = this.parked;
     this.parked = [];
-    for (const p of parked) this.giveUp(p);
+    for (const p of parked) this.giveUp(p, false);
   }
 
   /** The event with its process's and parent's pods, or undefined while it has to wait. */
@@ -172,14 +179,15 @@ export class PodAssociation {
     return pod;
   }
 
-  private giveUp(parked: Parked): void {
+  /** Sends a held event as it is; after every retry its container counts as one without a Pod. */
+  private giveUp(parked: Parked, exhausted: boolean): void {
     this.gaveUp++;
     const field = eventFieldOf(parked.event);
     const process = field ? (parked.event[field] as Inner).process : undefined;
-    if (process?.docker) {
+    if (process?.exec_id) this.nspids.delete(process.exec_id);
+    if (exhausted && process?.docker) {
       if (this.podless.size >= MAX_REMEMBERED) this.podless.clear();
       this.podless.add(dockerId(process.docker));
-      this.nspids.delete(process.exec_id ?? '');
     }
     this.options.emit(parked.event);
   }

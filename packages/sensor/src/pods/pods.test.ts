@@ -211,6 +211,22 @@ describe('PodAssociation', () => {
     expect(association.stats().gaveUp).toBe(1);
   });
 
+  test('beyond its bound the oldest held events go out without their pod', () => {
+    const clock = new FakeClock();
+    const out: GetEventsResponse[] = [];
+    const association = new PodAssociation({
+      clock,
+      cache: new ProcessCache({ clock }),
+      index: new PodIndex(),
+      awaitPods: true,
+      maxParked: 10,
+      emit: (e) => out.push(e),
+    });
+    for (let i = 0; i < 11; i++) association.submit(exec({ ...containerProcess, exec_id: `e${i}` }));
+    expect(out.map((e) => e.process_exec?.process?.exec_id)).toEqual(['e0', 'e1']);
+    expect(association.stats()).toMatchObject({ parked: 9, gaveUp: 2 });
+  });
+
   test('without awaitPods (no Pod source) nothing waits', () => {
     const { out, association } = setup(false);
     association.submit(exec(containerProcess));
