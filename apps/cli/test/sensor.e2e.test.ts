@@ -118,4 +118,26 @@ describe('ciliary sensor', () => {
     );
     rmSync(work, { recursive: true, force: true });
   });
+
+  kernelTest(
+    'a TracingPolicyNamespaced is refused standalone, where there are no Pods to scope it',
+    sensorFeature,
+    () => {
+      const work = mkdtempSync(path.join(tmpdir(), 'sensor-cli-ns-'));
+      const file = path.join(work, 'namespaced.yaml');
+      writeFileSync(
+        file,
+        'apiVersion: cilium.io/v1alpha1\nkind: TracingPolicyNamespaced\nmetadata: {name: shop-files, namespace: shop}\nspec:\n  kprobes:\n    - call: fd_install\n      syscall: false\n      args: [{index: 0, type: int}, {index: 1, type: file}]\n',
+      );
+      const result = spawnSync(ciliary, ['sensor', '--tracing-policy', file], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        `${file}:0: /kind: TracingPolicyNamespaced needs the Pods of its namespace`,
+      );
+      rmSync(work, { recursive: true, force: true });
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { errorMessage, formatIssue, isValidationError, systemClock } from '@ciliary/core';
+import { errorMessage, formatIssue, isValidationError, systemClock, type Issue } from '@ciliary/core';
 import {
   DEFAULT_SENSOR_PIN_DIR,
   PolicyManager,
@@ -110,7 +110,8 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
   const firstRead = policyFiles.map((file) => readPolicies(file));
   const issues = firstRead.flat().flatMap(({ doc, document }) => {
     const compiled = compileTracingPolicy(doc, facts, document);
-    return compiled.ok ? [] : compiled.issues;
+    if (!compiled.ok) return compiled.issues;
+    return compiled.value.kind === 'TracingPolicyNamespaced' ? [namespacedRefusal(document)] : [];
   });
   if (issues.length > 0) throw new Error(`invalid tracing policy:\n${issues.map(formatIssue).join('\n')}`);
 
@@ -136,6 +137,10 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
     for (const name of loaded.get(path) ?? []) policies.delete(name);
     const names: string[] = [];
     for (const { doc, document } of docs) {
+      if (isNamespacedPolicy(doc)) {
+        io.stderr(`ciliary: ${formatIssue(namespacedRefusal(document))}\n`);
+        continue;
+      }
       try {
         names.push(policies.add(doc, document).name);
         io.stderr(`ciliary: loaded tracing policy ${names.at(-1)} from ${document}\n`);
@@ -179,6 +184,24 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
 }
 
 type PolicyDocs = Array<{ doc: unknown; document: string }>;
+
+// A namespaced policy observes the cgroups of its namespace's Pods; standalone
+// there are no Pods, so loading it would silently observe nothing.
+function namespacedRefusal(document: string): Issue {
+  return {
+    document,
+    path: '/kind',
+    message:
+      'TracingPolicyNamespaced needs the Pods of its namespace, which the standalone sensor does not have: ' +
+      'load it into the agent (ciliary agent --enable-tetragon, or ciliary tracingpolicy add), or use a TracingPolicy',
+  };
+}
+
+function isNamespacedPolicy(doc: unknown): boolean {
+  return (
+    typeof doc === 'object' && doc !== null && (doc as { kind?: unknown }).kind === 'TracingPolicyNamespaced'
+  );
+}
 
 function readPolicies(path: string): PolicyDocs {
   const text = fs.readFileSync(path, 'utf8');
