@@ -242,10 +242,11 @@ static __always_inline struct file *file_of_fd(__u64 fd)
 	struct fdtable *fdt = task->files->fdt;
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
+	/* The slot read as the first 8 bytes of a struct qstr (hash_len, a u64 since Linux 3.5): a guarded load
+	 * the verifier accepts where a pointer to pointer needs a probe read call, and a plain number, which
+	 * the verdict cache can hash (the verifier forbids arithmetic on a typed pointer). */
 	struct file **fds = fdt->fd;
-	struct file *file = NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
+	return (struct file *)kernel_cast(&fds[fd], struct qstr)->hash_len;
 }
 
 static __always_inline struct sock *sock_of_file(struct file *file)
