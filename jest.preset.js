@@ -25,7 +25,10 @@ module.exports = function preset(projectDir) {
     },
     transformIgnorePatterns: [`/node_modules/\\.pnpm/(?!(${esmPackages.join('|')})@)`],
     moduleNameMapper: {
-      '^@ciliary/([a-z0-9-]+)/([a-z0-9-]+)$': `${root}/packages/$1/src/$2/index.ts`,
+      '^@ciliary/([a-z0-9-]+)/([a-z0-9-]+)$': [
+        `${root}/packages/$1/src/$2/index.ts`,
+        `${root}/apps/$1/src/$2/index.ts`,
+      ],
       '^@ciliary/([a-z0-9-]+)$': [`${root}/packages/$1/src/index.ts`, `${root}/apps/$1/src/index.ts`],
     },
   };

@@ -1,12 +1,5 @@
-import * as path from 'node:path';
 import { Kinds, type Clock, type Logger, type ResourceKind } from '@ciliary/core';
-import {
-  DEFAULT_STATE_DIR,
-  startDaemon,
-  type DaemonConfig,
-  type RunningDaemon,
-  type Subsystem,
-} from '@ciliary/daemon';
+import { startDaemon, type DaemonConfig, type RunningDaemon, type Subsystem } from '@ciliary/daemon';
 import { DEFAULT_PIN_ROOT } from '@ciliary/datapath';
 import { DatapathSubsystem, type DatapathSettings } from './datapath-subsystem';
 import { ClusterMeshSubsystem, type ClusterMeshSettings } from './clustermesh-subsystem';
@@ -14,10 +7,7 @@ import { EgressGatewaySubsystem, type EgressGatewaySettings } from './egress-sub
 import { EnvoyConfigSubsystem, type EnvoyConfigSettings } from './envoy-config-subsystem';
 import { PolicySubsystem } from './policy-subsystem';
 import { SensorSubsystem, type SensorSettings } from './sensor-subsystem';
-
-export const AGENT_VERSION = '0.1.0';
-export const DEFAULT_AGENT_SOCKET = path.join(DEFAULT_STATE_DIR, 'ciliary.sock');
-export const DEFAULT_AGENT_METRICS = '127.0.0.1:9962';
+import { AGENT_VERSION } from './api';
 
 /** Every kind the agent watches; the local source simply ignores documents of other kinds. */
 export const AGENT_KINDS: readonly ResourceKind[] = Object.values(Kinds);

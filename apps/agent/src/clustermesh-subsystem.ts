@@ -24,6 +24,7 @@ import {
   type ServiceListJson,
 } from '@ciliary/clustermesh';
 import { etcdConnector } from '@ciliary/clustermesh/etcd';
+import { CLUSTERMESH_STATUS_ROUTE, CLUSTERMESH_SERVICES_ROUTE } from './api';
 
 export interface ClusterMeshSettings {
   /** This cluster's name and ID. */
@@ -33,10 +34,6 @@ export interface ClusterMeshSettings {
   /** Quiet period after a change before the services are merged again. */
   readonly debounceMs?: number;
 }
-
-/** Routes the subsystem serves on the agent's API socket. */
-export const CLUSTERMESH_STATUS_ROUTE = '/v1/clustermesh/status';
-export const CLUSTERMESH_SERVICES_ROUTE = '/v1/clustermesh/services';
 
 const WATCHED: readonly ResourceKind[] = [Kinds.Service, Kinds.EndpointSlice];
 

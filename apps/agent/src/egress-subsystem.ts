@@ -8,6 +8,7 @@ import {
   readHostInterfaces,
   type EgressControllerStatus,
 } from '@ciliary/egress-gateway';
+import { EGRESS_STATUS_ROUTE, EGRESS_ENTRIES_ROUTE } from './api';
 
 export interface EgressGatewaySettings {
   /** Where `cilium_egress_gw_policy_v4` is pinned (Cilium: /sys/fs/bpf/tc/globals). */
@@ -15,10 +16,6 @@ export interface EgressGatewaySettings {
   /** Full resync of the map; default 5 minutes. */
   readonly resyncIntervalMs?: number;
 }
-
-/** Routes the subsystem serves on the agent's API socket. */
-export const EGRESS_STATUS_ROUTE = '/v1/egress/status';
-export const EGRESS_ENTRIES_ROUTE = '/v1/egress/entries';
 
 /**
  * The egress gateway on this node: keeps the pinned `cilium_egress_gw_policy_v4`

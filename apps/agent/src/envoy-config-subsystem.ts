@@ -25,6 +25,7 @@ import {
 } from '@ciliary/service-mesh-translator';
 import { AdsServer } from '@ciliary/service-mesh-translator/server';
 import { computeEnvoyConfig, type EnvoyConfigInput, type HeldBackConfig } from './envoy-config';
+import { DEFAULT_SECRETS_NAMESPACE, ENVOY_CONFIG_ROUTE } from './api';
 
 export interface EnvoyConfigSettings {
   /**
@@ -37,10 +38,6 @@ export interface EnvoyConfigSettings {
   /** How long to gather changes before recomputing; default 50 ms. */
   readonly debounceMs?: number;
 }
-
-export const DEFAULT_SECRETS_NAMESPACE = 'cilium-secrets';
-/** What the subsystem serves on the agent's API socket. */
-export const ENVOY_CONFIG_ROUTE = '/v1/envoy-config';
 
 /** The kinds Envoy's configuration is computed from. */
 export const ENVOY_CONFIG_KINDS: readonly ResourceKind[] = [

@@ -12,6 +12,7 @@ import {
 import { JsonExporter, RotatingFile, TetragonCodec } from '@ciliary/tetragon-events';
 import { SensorServer } from '@ciliary/tetragon-events/server';
 import { SensorPolicies } from './sensor-policies';
+import { DEFAULT_SENSOR_ADDRESS, SENSOR_POLICIES_ROUTE } from './api';
 
 export interface SensorSettings {
   /** The FineGuidanceSensors gRPC address; Tetragon's Helm chart uses a unix socket too. */
@@ -23,9 +24,6 @@ export interface SensorSettings {
   /** The version GetVersion reports. */
   readonly version: string;
 }
-
-export const DEFAULT_SENSOR_ADDRESS = 'unix:///var/run/ciliary/tetragon.sock';
-export const SENSOR_POLICIES_ROUTE = '/v1/sensor/policies';
 
 /**
  * The agent's runtime security sensor: process and TracingPolicy events from

@@ -34,12 +34,12 @@ import {
   type ServiceListJson,
 } from '@ciliary/clustermesh';
 import { DEFAULT_LEASE_TTL_SECONDS, EtcdKvStore, etcdConnector } from '@ciliary/clustermesh/etcd';
+import type { ClusterMeshSettings } from '@ciliary/agent';
 import {
   CLUSTERMESH_SERVICES_ROUTE,
   CLUSTERMESH_STATUS_ROUTE,
   DEFAULT_AGENT_SOCKET,
-  type ClusterMeshSettings,
-} from '@ciliary/agent';
+} from '@ciliary/agent/api';
 import { ApiClient, createLogger, type LogFormat, type LogLevel } from '@ciliary/daemon';
 import { listManifestFiles, parseManifestText } from '@ciliary/resource-source';
 import type { CliIo } from '../io';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_AGENT_SOCKET } from '@ciliary/agent';
+import { DEFAULT_AGENT_SOCKET } from '@ciliary/agent/api';
 import { ApiClient } from '@ciliary/daemon';
 import type { EndpointStatus } from '@ciliary/datapath';
 import type { CliIo } from '../io';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_AGENT_SOCKET, ENVOY_CONFIG_ROUTE } from '@ciliary/agent';
+import { DEFAULT_AGENT_SOCKET, ENVOY_CONFIG_ROUTE } from '@ciliary/agent/api';
 import { formatIssue, type Issue } from '@ciliary/core';
 import { ApiClient, ApiClientError } from '@ciliary/daemon';
 import type { CliIo } from '../io';

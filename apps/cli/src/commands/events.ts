@@ -155,13 +155,38 @@ async function fromInput(
     });
     return;
   }
-  const stream = input === '-' ? process.stdin : fs.createReadStream(input);
-  for await (const chunk of stream) {
-    decoder.push(chunk as Buffer);
-    flush();
+  if (input === '-') {
+    for await (const chunk of process.stdin) {
+      decoder.push(chunk as Buffer);
+      flush();
+    }
+  } else {
+    readFileInChunks(input, (chunk) => {
+      decoder.push(chunk);
+      flush();
+    });
   }
   decoder.end();
   flush();
+}
+
+const READ_CHUNK_BYTES = 1 << 20;
+
+// A file that is not followed is read synchronously in large chunks: a stream's
+// 64 KiB reads, each a trip through the event loop, cost about a tenth of the
+// time of reading, filtering and printing an export file.
+function readFileInChunks(file: string, onChunk: (chunk: Buffer) => void): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+      const n = fs.readSync(fd, buffer, 0, READ_CHUNK_BYTES, null);
+      if (n === 0) return;
+      onChunk(buffer.subarray(0, n));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 function defaultServer(): string {

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_AGENT_SOCKET } from '@ciliary/agent';
+import { DEFAULT_AGENT_SOCKET } from '@ciliary/agent/api';
 import { Kinds, type ResourceKind } from '@ciliary/core';
 import { ApiClient } from '@ciliary/daemon';
 import {

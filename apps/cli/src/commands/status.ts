@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_AGENT_SOCKET } from '@ciliary/agent';
+import { DEFAULT_AGENT_SOCKET } from '@ciliary/agent/api';
 import { ApiClient, type DaemonStatus } from '@ciliary/daemon';
 import type { CliIo } from '../io';
 import { renderJson, renderKeyValues, renderTable } from '../output';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { Command, Option } from 'commander';
-import { DEFAULT_SENSOR_ADDRESS } from '@ciliary/agent';
+import { DEFAULT_SENSOR_ADDRESS } from '@ciliary/agent/api';
 import { TetragonCodec, type TracingPolicyStatus } from '@ciliary/tetragon-events';
 import { SensorClient } from '@ciliary/tetragon-events/server';
 import type { CliIo } from '../io';
