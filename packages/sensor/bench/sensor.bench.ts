@@ -7,7 +7,9 @@ import { PolicyManager, Sensor, systemKernelFacts } from '../src';
 
 // Overhead of the sensor on real workloads: the same shell loops with the sensor stopped and running.
 // The sensor runs in this process, as it does in the agent, and consumes its ring buffer while the
-// workload runs (spawn, not spawnSync, so the event loop is free).
+// workload runs (spawn, not spawnSync, so the event loop is free). The machine is shared, so after
+// the tasks the same workloads are measured again without and with in pairs, one right after the
+// other, and the medians of the pairs are printed below the table.
 
 const EXECS_PER_ITERATION = 2000; // 10 iterations: 20,000 short-lived processes per task
 const pinDir = `/sys/fs/bpf/ciliary-bench-sensor-${process.pid}`;
@@ -22,12 +24,66 @@ function sh(script: string): Promise<void> {
 
 const execLoop = `i=0; while [ $i -lt ${EXECS_PER_ITERATION} ]; do /bin/true; i=$((i+1)); done`;
 
+/** Wall time (ms) of a script, or CPU time (user + system of its processes), which other jobs' load distorts less. */
+function measure(script: string, what: 'wall' | 'cpu'): Promise<number> {
+  const started = process.hrtime.bigint();
+  const timed = what === 'cpu' ? `TIMEFORMAT='%3U %3S'; time ( ${script} ) > /dev/null` : script;
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/bash', ['-c', timed], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`workload exited ${code}: ${stderr}`));
+      if (what === 'wall') return resolve(Number(process.hrtime.bigint() - started) / 1e6);
+      const [user, system] = stderr.trim().split(/\s+/).slice(-2).map(Number);
+      resolve((user! + system!) * 1000);
+    });
+  });
+}
+
+const PAIRS = 12;
+const pairs = new Map<string, { what: 'wall' | 'cpu'; off: number[]; on: number[] }>();
+let alternatingWorkloads: Array<readonly [string, string]> = [];
+
+/** One pair: the script without, then with (`enable` before, `disable` after). */
+async function pair(
+  label: string,
+  script: string,
+  what: 'wall' | 'cpu',
+  enable: () => void,
+  disable: () => void,
+): Promise<void> {
+  const entry = pairs.get(label) ?? { what, off: [], on: [] };
+  pairs.set(label, entry);
+  entry.off.push(await measure(script, what));
+  enable();
+  try {
+    entry.on.push(await measure(script, what));
+  } finally {
+    disable();
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? NaN;
+}
+
+function pairReport(): string[] {
+  return [...pairs].map(([label, { what, off, on }]) => {
+    const added = (100 * (median(on) / median(off) - 1)).toFixed(1);
+    return `${label}: ${median(off).toFixed(0)} ms without, ${median(on).toFixed(0)} ms with, ${added} % (${what} time, medians of ${off.length} alternating pairs)`;
+  });
+}
+
 let sensor: Sensor | undefined;
 let policies: PolicyManager | undefined;
 let events = 0;
 const report: string[] = [];
 
 function start(ringBufferBytes?: number): void {
+  if (sensor) throw new Error('a sensor is already running');
   events = 0;
   sensor = new Sensor({
     clock: systemClock(),
@@ -50,6 +106,17 @@ function stop(label: string): void {
   policies = undefined;
   sensor.stop();
   sensor = undefined;
+}
+
+function quietStop(): void {
+  closePolicies();
+  sensor?.stop();
+  sensor = undefined;
+}
+
+function closePolicies(): void {
+  policies?.close();
+  policies = undefined;
 }
 
 function filePolicy(): void {
@@ -111,6 +178,11 @@ export async function register(bench: Bench, context: { tmpdir: string }): Promi
       afterAll: () => stop(`${label} with file policy`),
     });
   }
+  alternatingWorkloads = [
+    ['dd 4 KiB reads', readLoop],
+    ['cat 128 KiB reads', catLoop],
+    ['2,000 files', smallLoop],
+  ];
   // A burst while the consumer is busy: spawnSync blocks this event loop, so every record
   // waits in the ring buffer until the burst is over.
   for (const [label, bytes] of [
@@ -128,7 +200,24 @@ export async function register(bench: Bench, context: { tmpdir: string }): Promi
   }
 }
 
-export function teardown(): void {
+/**
+ * Exec: the sensor started and stopped around each run (wall time: the consumer is this process).
+ * Files: the policy loaded and unloaded around each run, the sensor running throughout (CPU time
+ * of the workload: the hook's cost is system time of the reading process).
+ */
+async function alternate(): Promise<void> {
+  for (let i = 0; i < PAIRS; i++) await pair('exec', execLoop, 'wall', () => start(), quietStop);
+  start();
+  try {
+    for (const [label, script] of alternatingWorkloads)
+      for (let i = 0; i < PAIRS; i++) await pair(label, script, 'cpu', filePolicy, closePolicies);
+  } finally {
+    quietStop();
+  }
+}
+
+export async function teardown(): Promise<void> {
   stop('teardown');
-  console.log(report.join('\n'));
+  await alternate();
+  console.log([...report, ...pairReport()].join('\n'));
 }
