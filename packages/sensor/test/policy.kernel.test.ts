@@ -43,6 +43,14 @@ function filePolicy(name: string, path: string, kind = 'TracingPolicy'): Record<
   };
 }
 
+/**
+ * Runs a command pinned to CPU 0 (taskset execs it: same pid), so each read meets the entry that the
+ * earlier reads left in the per-CPU verdict cache: a stale verdict would show.
+ */
+function runOnOneCpu(command: string, args: string[], cwd: string) {
+  return run('/usr/bin/taskset', ['-c', '0', command, ...args], { cwd });
+}
+
 /** Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts). */
 function cgroup2Root(): string | undefined {
   const line = readFileSync('/proc/mounts', 'utf8')
@@ -299,7 +307,7 @@ describe('TracingPolicy hooks in the kernel', () => {
           'exec 3< rename-dir/file; read -r a <&3; read -r b <&3; mv rename-dir watched-dir; ' +
           'read -r c <&3; mv watched-dir/file watched-dir/moved; read -r d <&3; ' +
           'mv watched-dir/moved watched-dir/file; cat <&3';
-        const { pid, code } = await run('/bin/sh', ['-c', script], { cwd: work });
+        const { pid, code } = await runOnOneCpu('/bin/sh', ['-c', script], work);
         expect(code).toBe(0);
         await waitFor(() => exitOf(events, pid));
         sensor.drain();
@@ -319,6 +327,38 @@ describe('TracingPolicy hooks in the kernel', () => {
   );
 
   kernelTest(
+    'a mount moved so that an open file lands on the watched path is reported',
+    sensorFeature,
+    async () => {
+      mkdirSync(path.join(work, 'mnt-before'));
+      mkdirSync(path.join(work, 'mnt-after'));
+      const watched = path.join(work, 'mnt-after', 'file');
+      policies.add(filePolicy('mount-move', watched));
+      try {
+        // in a private mount namespace: a tmpfs with a file, read through an fd (cached as no match),
+        // the mount moved onto the watched directory, read again through the same fd (mount -n: no
+        // /run/mount/utab update, whose rename would invalidate the cache by itself)
+        const script =
+          'mount -n -t tmpfs none mnt-before && printf "ab\\ncd\\n" > mnt-before/file && exec 3< mnt-before/file && ' +
+          'read -r a <&3 && mount -n --move mnt-before mnt-after && read -r b <&3';
+        const { pid, code } = await runOnOneCpu(
+          '/usr/bin/unshare',
+          ['-m', '--propagation', 'private', '/bin/sh', '-c', script],
+          work,
+        );
+        expect(code).toBe(0);
+        await waitFor(() => exitOf(events, pid));
+        sensor.drain();
+        const reads = kprobes(events, 'mount-move').filter((e) => e.process_kprobe!.process!.pid === pid);
+        expect(reads.length).toBe('cd\n'.length);
+        expect(reads.every((e) => e.process_kprobe!.args![0]!.file_arg!.path === watched)).toBe(true);
+      } finally {
+        policies.delete('mount-move');
+      }
+    },
+  );
+
+  kernelTest(
     'an fd closed and reused for the watched file is reported; the file it had before is not',
     sensorFeature,
     async () => {
@@ -331,7 +371,7 @@ describe('TracingPolicy hooks in the kernel', () => {
         const script =
           'for i in 1 2 3; do exec 3< reused-other.txt; read -r x <&3; exec 3<&-; done; ' +
           'exec 3< reused-watched.txt; read -r x <&3';
-        const { pid, code } = await run('/bin/sh', ['-c', script], { cwd: work });
+        const { pid, code } = await runOnOneCpu('/bin/sh', ['-c', script], work);
         expect(code).toBe(0);
         await waitFor(() => exitOf(events, pid));
         sensor.drain();
