@@ -7,6 +7,7 @@ import {
   type Clock,
   type KubeObject,
   type Logger,
+  type TimerHandle,
 } from '@ciliary/core';
 import { RingBufferReader, loadBpfObject, type BpfObjectConfig } from '@ciliary/datapath';
 import { KernelBackend, type MapHandle } from '@ciliary/ebpf-maps';
@@ -54,7 +55,15 @@ export interface SensorOptions {
   /** Process cache bound (Tetragon's --process-cache-size). */
   readonly processCacheSize?: number;
   readonly loader?: ObjectLoader;
+  /**
+   * How often the ring buffer is read when the kernel has not woken the reader. The programs wake it
+   * only once 256 KiB are waiting (a wake-up per record cost exec-heavy workloads ~20 %), so this bounds
+   * how long a quiet trickle of events waits. Default 20 ms.
+   */
+  readonly drainIntervalMs?: number;
 }
+
+const DEFAULT_DRAIN_INTERVAL_MS = 20;
 
 export interface SensorStats {
   readonly records: number;
@@ -110,6 +119,7 @@ export class Sensor {
   private readonly backend = new KernelBackend();
   private object: LoadedObject | undefined;
   private reader: RingBufferReader | undefined;
+  private drainTimer: TimerHandle | undefined;
   private lostMap: MapHandle | undefined;
   private records = 0;
   private badRecords = 0;
@@ -231,6 +241,7 @@ export class Sensor {
       this.object.attach('event_exit');
       this.reader = new RingBufferReader(this.sharedMapPin('events'), (record) => this.onRecord(record));
       this.reader.open();
+      this.scheduleDrain();
       this.lostMap = this.backend.openPinned(this.sharedMapPin('lost_events'));
     } catch (err) {
       this.stop();
@@ -245,7 +256,16 @@ export class Sensor {
     this.reader?.drain();
   }
 
+  private scheduleDrain(): void {
+    this.drainTimer = this.options.clock.setTimeout(() => {
+      this.drain();
+      if (this.reader) this.scheduleDrain();
+    }, this.options.drainIntervalMs ?? DEFAULT_DRAIN_INTERVAL_MS);
+  }
+
   stop(): void {
+    this.drainTimer?.cancel();
+    this.drainTimer = undefined;
     this.reader?.close();
     this.reader = undefined;
     this.lostMap?.close();

@@ -72,9 +72,19 @@ struct {
 	__type(value, __u64);
 } lost_events SEC(".maps");
 
+/* Waking the reader is a cross-CPU wake-up of its event loop for every record (three per exec), which
+ * cost an exec-heavy workload more than the programs themselves. Records are written without a wake-up
+ * until this much is waiting; the reader also drains on a short timer, so a quiet tail is not held. */
+#define WAKEUP_PENDING_BYTES (256 << 10)
+
 static __always_inline void send_event(void *data, __u64 size, __u8 op)
 {
-	if (bpf_ringbuf_output(&events, data, size, 0) < 0) {
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_PENDING_BYTES)
+		flags = BPF_RB_FORCE_WAKEUP;
+
+	if (bpf_ringbuf_output(&events, data, size, flags) < 0) {
 		__u32 key = op & 31;
 		__u64 *count = bpf_map_lookup_elem(&lost_events, &key);
 		if (count)
