@@ -23,6 +23,8 @@ const args = [
   socket,
   '--log-format',
   'text',
+  // The sensor (BPF) and the xDS server need root, as the datapath does.
+  ...(isRoot ? ['--enable-tetragon', '--enable-envoy-config'] : []),
   ...process.argv.slice(2),
 ];
 process.stderr.write(
