@@ -86,6 +86,8 @@ class NormalizerProgram {
   private readonly messageIndexes = new Map<MessageTable, number>();
   private readonly fieldIndexes = new Map<FieldTable, number>();
   private readonly enumIndexes = new Map<ReadonlyMap<string, number>, number>();
+  /** Generated declarations of the per-field caches of validated timestamps. */
+  private readonly timestampCaches: string[] = [];
 
   /** Numbers a message and, depth first, every message it reaches (recursion included). */
   messageIndex(table: MessageTable): number {
@@ -104,6 +106,7 @@ class NormalizerProgram {
       "'use strict';",
       'const { DROP, applyRenames, normalizeField, report, unknownField, isCanonicalBase64,',
       '  isCanonicalInt64, isCanonicalTimestamp, allPlainObjects, allEnumNames, allStrings, isStringMap } = h;',
+      ...this.timestampCaches,
       ...functions,
       `return m${rootIndex};`,
     ].join('\n');
@@ -127,6 +130,26 @@ class NormalizerProgram {
       this.enumIndexes.set(byName, index);
     }
     return index;
+  }
+
+  /**
+   * A check of a timestamp field that remembers the last two texts it accepted: a process's and
+   * its parent's start times repeat from event to event, and comparing equal strings is cheaper
+   * than validating them again. The seeds are canonical, so a hit never accepts a bad value.
+   */
+  private timestampCheck(f: number): string {
+    const name = `ts${f}`;
+    if (this.timestampCaches.some((c) => c.startsWith(`let ${name}a `))) return name;
+    this.timestampCaches.push(`let ${name}a = '1970-01-01T00:00:00Z';
+let ${name}b = ${name}a;
+function ${name}(value) {
+  if (value === ${name}a || value === ${name}b) return true;
+  if (!isCanonicalTimestamp(value)) return false;
+  ${name}b = ${name}a;
+  ${name}a = value;
+  return true;
+}`);
+    return name;
   }
 
   /** The loop body after the switch is normalize-generic's normalizeObject, line for line. */
@@ -221,7 +244,7 @@ ${cases.map((c) => `      ${c}`).join('\n')}
         return `if (${oneofFree ? `${oneofFree} && ` : ''}typeof value === 'string') { const n = E[${e}].get(value); if (n !== undefined && n !== 0) ${keep}${zero} }`;
       }
       case 'timestamp':
-        return accept("typeof value === 'string' && isCanonicalTimestamp(value)");
+        return accept(`typeof value === 'string' && ${this.timestampCheck(f)}(value)`);
       case 'wrapper': {
         // Wrappers have presence: their zero is kept.
         const check = field.wrapped === undefined ? undefined : SCALAR_CHECKS[field.wrapped];

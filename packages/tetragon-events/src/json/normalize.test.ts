@@ -162,6 +162,29 @@ describe('generated normalisers', () => {
     expect(differentFromInput).toBeGreaterThan(3500);
   });
 
+  test('timestamps remembered from earlier events do not let a bad one through', () => {
+    const fresh = new Normalizers();
+    const times = [
+      '2024-04-14T02:18:14.100Z',
+      '2024-04-14T02:18:14.100Z',
+      '2024-04-14T02:18:14.1000Z',
+      '2024-04-14T02:18:14.100Z ',
+      '1970-01-01T00:00:00Z',
+      '2024-02-30T00:00:00Z',
+      '2024-04-14T02:18:14.100Z',
+    ];
+    const results = times.map((start_time) => {
+      const event = { process_exec: { process: { start_time } } };
+      const walked = structuredClone(event) as JsonObject;
+      const compiled = structuredClone(event) as JsonObject;
+      const walkIssues = normalizeMessageByWalk(walked, codec.events, {});
+      expect(fresh.normalize(compiled, codec.events)).toEqual(walkIssues);
+      expect(compiled).toEqual(walked);
+      return walkIssues.length;
+    });
+    expect(results).toEqual([0, 0, 0, 1, 0, 1, 0]);
+  });
+
   test('without code generation (EvalError), the walk normalises', () => {
     const walking = new Normalizers(() => {
       throw new EvalError('Code generation from strings disallowed for this context');

@@ -60,22 +60,39 @@ export function parseTimestamp(text: string): TimeParts | undefined {
 function hasCanonicalTimestampShape(text: string): boolean {
   const n = text.length;
   if (n !== 20 && n !== 24 && n !== 27 && n !== 30) return false;
-  if (
-    text.charCodeAt(4) !== 45 /* - */ ||
-    text.charCodeAt(7) !== 45 ||
-    text.charCodeAt(10) !== 84 /* T */ ||
-    text.charCodeAt(13) !== 58 /* : */ ||
-    text.charCodeAt(16) !== 58 ||
-    text.charCodeAt(n - 1) !== 90 /* Z */ ||
-    (n > 20 && text.charCodeAt(19) !== 46) /* . */
-  ) {
-    return false;
-  }
-  for (let i = 0; i < n - 1; i++) {
-    if (i === 4 || i === 7 || i === 10 || i === 13 || i === 16 || i === 19) continue;
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
+  // Unrolled over the fixed places: a loop skipping the separators costs a comparison per character.
+  return (
+    isDigit(text, 0) &&
+    isDigit(text, 1) &&
+    isDigit(text, 2) &&
+    isDigit(text, 3) &&
+    text.charCodeAt(4) === 45 /* - */ &&
+    isDigit(text, 5) &&
+    isDigit(text, 6) &&
+    text.charCodeAt(7) === 45 &&
+    isDigit(text, 8) &&
+    isDigit(text, 9) &&
+    text.charCodeAt(10) === 84 /* T */ &&
+    isDigit(text, 11) &&
+    isDigit(text, 12) &&
+    text.charCodeAt(13) === 58 /* : */ &&
+    isDigit(text, 14) &&
+    isDigit(text, 15) &&
+    text.charCodeAt(16) === 58 &&
+    isDigit(text, 17) &&
+    isDigit(text, 18) &&
+    text.charCodeAt(n - 1) === 90 /* Z */ &&
+    (n === 20 || (text.charCodeAt(19) === 46 /* . */ && allDigits(text, 20, n - 1)))
+  );
+}
+
+function isDigit(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c >= 48 && c <= 57;
+}
+
+function allDigits(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isDigit(text, i)) return false;
   return true;
 }
 
