@@ -1,51 +1,38 @@
 import * as fs from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { formatIssue, systemClock } from '@ciliary/core';
 import {
   EventLineDecoder,
   EventPrinter,
-  FieldFilters,
   TetragonCodec,
-  autoColor,
-  compileEventFilter,
   followFile,
-  type ColorMode,
   type GetEventsRequest,
   type GetEventsResponse,
-  type OutputFormat,
 } from '@ciliary/tetragon-events';
 import { SensorClient } from '@ciliary/tetragon-events/server';
 import type { CliIo } from '../io';
-import { eventsRequest } from './event-filter-flags';
+import {
+  compactColor,
+  eventPrinter,
+  eventsRequest,
+  withEventOutputOptions,
+  type EventOutputFlags,
+} from './event-filter-flags';
 
 /** Where tetra finds the agent when no --server is given. */
 const TETRAGON_INFO = '/var/run/tetragon/tetragon-info.json';
 const DEFAULT_SERVER = 'localhost:54321';
 
-interface EventsFlags {
+interface EventsFlags extends EventOutputFlags {
   input?: string;
   follow?: boolean;
   server?: string;
-  output: OutputFormat;
-  color: ColorMode;
-  timestamps?: boolean;
-  eventTypes?: string[];
-  namespace?: string[];
-  host?: boolean;
-  pod?: string[];
-  process?: string[];
-  allowList?: string;
-  denyList?: string;
-  includeFields?: string[];
-  excludeFields?: string[];
   stackTraces: boolean;
   imaHash: boolean;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
 export function eventsCommand(io: CliIo): Command {
-  return new Command('events')
+  const command = new Command('events')
     .description(
       "print Tetragon events from an export file, stdin or a FineGuidanceSensors server, as 'tetra getevents'",
     )
@@ -54,29 +41,8 @@ export function eventsCommand(io: CliIo): Command {
     .option(
       '--server <address>',
       `gRPC server (default: ${TETRAGON_INFO}'s server_address, else ${DEFAULT_SERVER})`,
-    )
-    .addOption(
-      new Option('-o, --output <format>', 'output format').choices(['json', 'compact']).default('json'),
-    )
-    .addOption(
-      new Option('--color <when>', 'colours in compact output')
-        .choices(['auto', 'always', 'never'])
-        .default('auto'),
-    )
-    .option('--timestamps', 'prefix compact lines with the event time')
-    .option('-e, --event-types <types>', 'only these event types (PROCESS_EXEC,PROCESS_KPROBE...)', collect)
-    .option('-n, --namespace <namespaces>', 'only processes in these Kubernetes namespaces', collect)
-    .option('--host', 'also host processes (namespace "")')
-    .option('--pod <regex>', 'only pods whose name matches', collect)
-    .option('--process <regex>', 'only binaries matching', collect)
-    .option('--allow-list <json>', "allow filters in Tetragon's export filter format (JSON Filter objects)")
-    .option('--deny-list <json>', "deny filters in Tetragon's export filter format")
-    .option(
-      '-f, --include-fields <fields>',
-      'keep only these fields (e.g. process.binary,process.pod.name)',
-      collect,
-    )
-    .option('-F, --exclude-fields <fields>', 'remove these fields', collect)
+    );
+  return withEventOutputOptions(command)
     .option('--no-stack-traces', 'do not print kernel and user stack traces in compact output')
     .option('--no-ima-hash', 'do not print IMA hashes in compact output')
     .action(async (flags: EventsFlags) => run(io, flags));
@@ -85,11 +51,8 @@ export function eventsCommand(io: CliIo): Command {
 async function run(io: CliIo, flags: EventsFlags): Promise<void> {
   const codec = new TetragonCodec();
   const request = eventsRequest(codec, flags);
-  const color =
-    flags.color === 'always' ||
-    (flags.color === 'auto' && autoColor(process.env, process.stdout.isTTY === true));
   const compact = {
-    color,
+    color: compactColor(flags),
     timestamps: flags.timestamps === true,
     stackTraces: flags.stackTraces,
     imaHash: flags.imaHash,
@@ -98,18 +61,7 @@ async function run(io: CliIo, flags: EventsFlags): Promise<void> {
   const input = flags.input ?? (flags.server === undefined && !process.stdin.isTTY ? '-' : undefined);
   if (input === undefined) return fromServer(io, codec, request, flags, compact);
 
-  const filter = compileEventFilter(request, { document: 'filters' });
-  if (!filter.ok) throw new Error(`invalid filters:\n${filter.issues.map(formatIssue).join('\n')}`);
-  const fieldFilters = FieldFilters.compile(codec, request.field_filters ?? [], 'fields');
-  if (!fieldFilters.ok)
-    throw new Error(`invalid fields:\n${fieldFilters.issues.map(formatIssue).join('\n')}`);
-  const printer = new EventPrinter({
-    codec,
-    format: flags.output,
-    compact,
-    filter: filter.value,
-    fieldFilters: fieldFilters.value,
-  });
+  const printer = eventPrinter(codec, request, flags.output, compact);
   await fromInput(io, codec, input, flags.follow === true, printer);
 }
 

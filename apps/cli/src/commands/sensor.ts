@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { errorMessage, formatIssue, isValidationError, systemClock, type Issue } from '@ciliary/core';
 import {
@@ -9,35 +9,19 @@ import {
   compileTracingPolicy,
   systemKernelFacts,
 } from '@ciliary/sensor';
-import {
-  EventPrinter,
-  FieldFilters,
-  JsonExporter,
-  RotatingFile,
-  TetragonCodec,
-  autoColor,
-  compileEventFilter,
-  type ColorMode,
-  type OutputFormat,
-} from '@ciliary/tetragon-events';
+import { JsonExporter, RotatingFile, TetragonCodec } from '@ciliary/tetragon-events';
 import type { CliIo } from '../io';
-import { eventsRequest } from './event-filter-flags';
+import {
+  compactColor,
+  eventPrinter,
+  eventsRequest,
+  withEventOutputOptions,
+  type EventOutputFlags,
+} from './event-filter-flags';
 
-interface SensorFlags {
+interface SensorFlags extends EventOutputFlags {
   tracingPolicy?: string[];
   export?: string;
-  output: OutputFormat;
-  color: ColorMode;
-  timestamps?: boolean;
-  eventTypes?: string[];
-  namespace?: string[];
-  host?: boolean;
-  pod?: string[];
-  process?: string[];
-  allowList?: string;
-  denyList?: string;
-  includeFields?: string[];
-  excludeFields?: string[];
   nodeName?: string;
   pinDir: string;
   procfs: boolean;
@@ -47,7 +31,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 /** `ciliary sensor`: Tetragon and tetra in one command, for one machine. */
 export function sensorCommand(io: CliIo): Command {
-  return new Command('sensor')
+  const command = new Command('sensor')
     .description(
       'run the runtime security sensor on this machine and print its events until stopped (needs root)',
     )
@@ -56,25 +40,8 @@ export function sensorCommand(io: CliIo): Command {
       'load the TracingPolicy documents of FILE (YAML); reloaded when the file changes',
       collect,
     )
-    .option('--export <file>', "also write Tetragon's JSON export to FILE (rotated at 10 MiB, 5 backups)")
-    .addOption(
-      new Option('-o, --output <format>', 'output format').choices(['json', 'compact']).default('json'),
-    )
-    .addOption(
-      new Option('--color <when>', 'colours in compact output')
-        .choices(['auto', 'always', 'never'])
-        .default('auto'),
-    )
-    .option('--timestamps', 'prefix compact lines with the event time')
-    .option('-e, --event-types <types>', 'only these event types (PROCESS_EXEC,PROCESS_KPROBE...)', collect)
-    .option('-n, --namespace <namespaces>', 'only processes in these Kubernetes namespaces', collect)
-    .option('--host', 'also host processes (namespace "")')
-    .option('--pod <regex>', 'only pods whose name matches', collect)
-    .option('--process <regex>', 'only binaries matching', collect)
-    .option('--allow-list <json>', "allow filters in Tetragon's export filter format (JSON Filter objects)")
-    .option('--deny-list <json>', "deny filters in Tetragon's export filter format")
-    .option('-f, --include-fields <fields>', 'keep only these fields', collect)
-    .option('-F, --exclude-fields <fields>', 'remove these fields', collect)
+    .option('--export <file>', "also write Tetragon's JSON export to FILE (rotated at 10 MiB, 5 backups)");
+  return withEventOutputOptions(command)
     .option(
       '--node-name <name>',
       'node name in exec ids and events (default: $HUBBLE_NODE_NAME, $NODE_NAME, hostname)',
@@ -87,20 +54,9 @@ export function sensorCommand(io: CliIo): Command {
 async function run(io: CliIo, flags: SensorFlags): Promise<void> {
   const codec = new TetragonCodec();
   const request = eventsRequest(codec, flags);
-  const filter = compileEventFilter(request, { document: 'filters' });
-  if (!filter.ok) throw new Error(`invalid filters:\n${filter.issues.map(formatIssue).join('\n')}`);
-  const fieldFilters = FieldFilters.compile(codec, request.field_filters ?? [], 'fields');
-  if (!fieldFilters.ok)
-    throw new Error(`invalid fields:\n${fieldFilters.issues.map(formatIssue).join('\n')}`);
-  const color =
-    flags.color === 'always' ||
-    (flags.color === 'auto' && autoColor(process.env, process.stdout.isTTY === true));
-  const printer = new EventPrinter({
-    codec,
-    format: flags.output,
-    compact: { color, timestamps: flags.timestamps === true },
-    filter: filter.value,
-    fieldFilters: fieldFilters.value,
+  const printer = eventPrinter(codec, request, flags.output, {
+    color: compactColor(flags),
+    timestamps: flags.timestamps === true,
   });
 
   const clock = systemClock();
