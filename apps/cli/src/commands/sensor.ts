@@ -118,8 +118,8 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
   }
 
   await new Promise<void>((resolve) => {
-    // The sensor's reader does not hold the process open; this does until a signal.
-    const keepAlive = setInterval(() => sensor.drain(), 1000);
+    // The sensor reads its ring buffer on its own (unref'd) timer; this holds the process open until a signal.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
     const stop = (): void => {
       clearInterval(keepAlive);
       resolve();
