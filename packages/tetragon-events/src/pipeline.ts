@@ -1,6 +1,6 @@
 import { failed, ok, type Issue, type Result } from '@ciliary/core';
 import type { TetragonCodec } from './codec';
-import { CompactEncoder, CompactFormatError, type CompactOptions } from './compact/encoder';
+import { CompactEncoder, type CompactOptions } from './compact/encoder';
 import { EventFilter } from './filters/filter';
 import { type FieldFilters } from './filters/field-filter';
 import { parseFilterList } from './filters/parse';
@@ -54,15 +54,13 @@ export class EventPrinter {
       this.printed++;
       return `${this.options.codec.stringifyEvent(shown)}\n`;
     }
-    try {
-      const text = this.compact.encode(shown);
-      this.printed++;
-      return text;
-    } catch (err) {
-      if (!(err instanceof CompactFormatError)) throw err;
+    const text = this.compact.tryEncode(shown);
+    if (text === undefined) {
       this.unprintable++;
       return '';
     }
+    this.printed++;
+    return text;
   }
 
   stats(): EventPrinterStats {

@@ -163,6 +163,20 @@ describe('tetra getevents -o compact', () => {
     expect(plain.eventToString({ test: {} })).toBe('TEST EVENT');
   });
 
+  test('tryEncode answers undefined where encode throws, and the same text otherwise', () => {
+    expect(plain.tryEncode(parse(F.RATE_LIMIT))).toBeUndefined();
+    expect(plain.tryEncode({ node_name: 'n' })).toBeUndefined();
+    expect(plain.tryEncode({ process_kprobe: { function_name: 'tcp_connect' } })).toBeUndefined();
+    expect(plain.tryEncode({ process_tracepoint: { subsys: 'raw_syscalls' } })).toBeUndefined();
+    expect(() => plain.encode({ process_kprobe: {} })).toThrow('process field is not set');
+    for (const line of Object.values(F.ALL_LINES)) {
+      const event = parse(line);
+      const text = plain.tryEncode(event);
+      if (text === undefined) expect(() => plain.encode(event)).toThrow(CompactFormatError);
+      else expect(plain.encode(event)).toBe(text);
+    }
+  });
+
   test('a raw syscall with an unknown number or ABI prints "unknown"', () => {
     const tp = (args: object[]): GetEventsResponse => ({
       process_tracepoint: { process: curl, subsys: 'raw_syscalls', event: 'sys_enter', args },
@@ -212,6 +226,20 @@ describe('tetra getevents -o compact', () => {
       process_exec: { process: { ...curl, cap: { effective: ['CAP_SYS_ADMIN'] } } },
     });
     expect(admin).toBe(line);
+  });
+
+  test('the caps column counts UTF-8 bytes of any text, surrogate pairs and lone surrogates included', () => {
+    const many = Array.from({ length: 22 }, () => 'CAP_CHOWN' as const);
+    // Pod names are printed as they are (binaries would be quoted), so they reach the count raw.
+    for (const name of ['é', '日本', '\u{1F600}', '\ud800x', 'x\udc00', 'a'.repeat(130)]) {
+      const process = { ...curl, pod: { namespace: 'ns', name } };
+      const line = plain.eventToString({ process_exec: { process } });
+      const marked = plain.eventToString({
+        process_exec: { process: { ...process, cap: { effective: many } } },
+      });
+      const width = Math.max(0, 120 - Buffer.byteLength(line) - 15);
+      expect(marked).toBe(`${line} ${' '.repeat(width)}🛑 CAP_SYS_ADMIN`);
+    }
   });
 
   test('stack traces and IMA hashes follow the line', () => {

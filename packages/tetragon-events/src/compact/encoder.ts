@@ -9,6 +9,7 @@ import type {
 import { canonicalTimestamp } from '../json/well-known';
 import { palette, type Palette } from './colors';
 import { maybeQuote } from './quote';
+import { HexCache } from './hex';
 import { rawSyscallEnter } from './syscall-names';
 
 export interface CompactOptions {
@@ -95,6 +96,8 @@ export class CompactEncoder {
   private readonly timestamps: boolean;
   private readonly stackTraces: boolean;
   private readonly imaHashes: boolean;
+  /** Kernel stack addresses repeat from event to event and need BigInt to convert. */
+  private readonly hex = new HexCache();
 
   constructor(options: CompactOptions = {}) {
     this.c = palette(options.color ?? false);
@@ -105,7 +108,18 @@ export class CompactEncoder {
 
   /** The full output for one event, newline-terminated, with the stack trace and IMA lines. */
   encode(event: GetEventsResponse): string {
-    let line = this.eventToString(event);
+    const text = this.tryEncode(event);
+    if (text === undefined) throw unprintable(event);
+    return text;
+  }
+
+  /**
+   * As encode, but undefined for events tetra cannot print: cheaper than catching an error
+   * where such events are routine (rate-limit reports in an unfiltered stream).
+   */
+  tryEncode(event: GetEventsResponse): string | undefined {
+    let line = this.describe(event);
+    if (line === undefined) return undefined;
     if (this.timestamps) line = `${timestampOf(event)} ${line}`;
     let out = `${line}\n`;
     if (this.stackTraces && event.process_kprobe) out += this.stackTrace(event);
@@ -115,16 +129,25 @@ export class CompactEncoder {
 
   /** The one-line summary; throws CompactFormatError for events tetra cannot print. */
   eventToString(event: GetEventsResponse): string {
+    const line = this.describe(event);
+    if (line === undefined) throw unprintable(event);
+    return line;
+  }
+
+  /** The one-line summary, or undefined when the event has no type tetra prints or no process. */
+  private describe(event: GetEventsResponse): string | undefined {
     const node = event.node_name ?? '';
     const c = this.c;
     if (event.test) return 'TEST EVENT';
     if (event.process_exec) {
-      const process = requireProcess(event.process_exec.process);
+      const process = event.process_exec.process;
+      if (!process) return undefined;
       return this.line(LABEL.process, node, process, ` ${c.cyan(maybeQuote(process.arguments ?? ''))}`);
     }
     if (event.process_exit) {
       const exit = event.process_exit;
-      const process = requireProcess(exit.process);
+      const process = exit.process;
+      if (!process) return undefined;
       const status = exit.signal ? exit.signal : String(exit.status ?? 0);
       const details = ` ${c.cyan(maybeQuote(process.arguments ?? ''))} ${c.red(status)}`;
       return this.line(LABEL.exit, node, process, details);
@@ -138,42 +161,54 @@ export class CompactEncoder {
     }
     if (event.process_loader) {
       const loader = event.process_loader;
-      const process = requireProcess(loader.process);
       const buildId = loader.buildid ? `${Buffer.from(loader.buildid, 'base64').toString('hex')} ` : '';
-      return this.line(LABEL.loader, node, process, ` ${buildId}${c.yellow(maybeQuote(loader.path ?? ''))}`);
+      return this.line(
+        LABEL.loader,
+        node,
+        loader.process,
+        ` ${buildId}${c.yellow(maybeQuote(loader.path ?? ''))}`,
+      );
     }
     if (event.process_kprobe) return this.kprobe(node, event.process_kprobe);
     if (event.process_tracepoint) return this.tracepoint(node, event.process_tracepoint);
     if (event.process_uprobe) {
       const uprobe = event.process_uprobe;
-      const process = requireProcess(uprobe.process);
-      return this.line(LABEL.uprobe, node, process, ` ${uprobe.path ?? ''} ${uprobe.symbol ?? ''}`);
+      return this.line(LABEL.uprobe, node, uprobe.process, ` ${uprobe.path ?? ''} ${uprobe.symbol ?? ''}`);
     }
     if (event.process_lsm) {
       const lsm = event.process_lsm;
-      return this.line(LABEL.lsm, node, requireProcess(lsm.process), ` ${lsm.function_name ?? ''}`);
+      return this.line(LABEL.lsm, node, lsm.process, ` ${lsm.function_name ?? ''}`);
     }
     if (event.process_usdt) {
       const usdt = event.process_usdt;
       const details = ` ${usdt.path ?? ''} ${usdt.provider ?? ''} ${usdt.name ?? ''}`;
-      return this.line(LABEL.usdt, node, requireProcess(usdt.process), details);
+      return this.line(LABEL.usdt, node, usdt.process, details);
     }
-    throw new CompactFormatError('unknown event type');
+    return undefined;
   }
 
   /**
    * `<label> <source> <binary>` followed by the details (each detail comes with the space before
    * it, so a missing detail still leaves its separator, as tetra's Sprintf does) and the caps column.
    */
-  private line(text: string, node: string, process: Process, details: string): string {
+  private line(
+    text: string,
+    node: string,
+    process: Process | undefined,
+    details: string,
+  ): string | undefined {
+    if (!process) return undefined;
     const c = this.c;
     const source = process.pod ? `${process.pod.namespace ?? ''}/${process.pod.name ?? ''}` : node;
     const line = `${c.blue(text)} ${c.green(source)} ${c.magenta(maybeQuote(process.binary ?? ''))}${details}`;
-    return capTrailer(line, c.magenta(capsOf(process)));
+    // Painted even when empty, as tetra does: with colours on, every line gets the trailer.
+    const caps = c.magenta(hasCapsMark(process) ? CAP_SYS_ADMIN_MARK : '');
+    return caps.length === 0 ? line : capTrailer(line, caps);
   }
 
-  private kprobe(node: string, kprobe: ProcessKprobe): string {
-    const process = requireProcess(kprobe.process);
+  private kprobe(node: string, kprobe: ProcessKprobe): string | undefined {
+    const process = kprobe.process;
+    if (!process) return undefined;
     const c = this.c;
     const args = kprobe.args ?? [];
     const fn = kprobe.function_name ?? '';
@@ -269,7 +304,7 @@ export class CompactEncoder {
     return this.c.cyan(`tcp ${s.saddr ?? ''}:${s.sport ?? 0} -> ${s.daddr ?? ''}:${s.dport ?? 0}`);
   }
 
-  private filePermission(node: string, process: Process, args: KprobeArgument[]): string {
+  private filePermission(node: string, process: Process, args: KprobeArgument[]): string | undefined {
     if (args.length < 2) return this.line(LABEL.unknownFilePermission, node, process, ' ');
     const path = ` ${this.c.cyan(args[0]?.file_arg?.path ?? '')}`;
     const mask = args[1]?.int_arg ?? 0;
@@ -278,15 +313,16 @@ export class CompactEncoder {
     return this.line(LABEL.unknownFilePermission, node, process, path);
   }
 
-  private mmapFile(node: string, process: Process, args: KprobeArgument[]): string {
+  private mmapFile(node: string, process: Process, args: KprobeArgument[]): string | undefined {
     if (args.length < 2) return this.line(LABEL.unknownMmapFile, node, process, ' ');
     const prot = args[1]?.uint_arg ?? 0;
     const tag = `mmap-${prot & 1 ? 'r' : ''}${prot & 2 ? 'w' : ''}${prot & 4 ? 'x' : ''}`;
     return this.line(label('📝', tag), node, process, ` ${this.c.cyan(args[0]?.file_arg?.path ?? '')}`);
   }
 
-  private tracepoint(node: string, tp: ProcessTracepoint): string {
-    const process = requireProcess(tp.process);
+  private tracepoint(node: string, tp: ProcessTracepoint): string | undefined {
+    const process = tp.process;
+    if (!process) return undefined;
     const subsys = tp.subsys ?? '';
     const event = tp.event ?? '';
     if (subsys === 'raw_syscalls' && event === 'sys_enter') {
@@ -304,15 +340,15 @@ export class CompactEncoder {
     if (kprobe.kernel_stack_trace?.length) {
       out += 'Kernel:\n';
       for (const st of kprobe.kernel_stack_trace) {
-        out += `${c.green(`   0x${hex(st.address)}:`)}${c.blue(` ${st.symbol ?? ''}`)}+${c.yellow(`0x${hex(st.offset)}\n`)}`;
+        out += `${c.green(`   0x${this.hex.of(st.address)}:`)}${c.blue(` ${st.symbol ?? ''}`)}+${c.yellow(`0x${this.hex.of(st.offset)}\n`)}`;
       }
     }
     if (kprobe.user_stack_trace?.length) {
       out += 'User:\n';
       for (const st of kprobe.user_stack_trace) {
-        out += c.green(`   0x${hex(st.address)}:`);
+        out += c.green(`   0x${this.hex.of(st.address)}:`);
         if (st.symbol) out += c.blue(` ${st.symbol}`);
-        out += c.yellow(` (${st.module ?? ''}+0x${hex(st.offset)})\n`);
+        out += c.yellow(` (${st.module ?? ''}+0x${this.hex.of(st.offset)})\n`);
       }
     }
     return out;
@@ -351,13 +387,22 @@ function imaPath(lsm: ProcessLsm): string {
   return '';
 }
 
-function hex(value: string | undefined): string {
-  return BigInt(value ?? '0').toString(16);
-}
+/** Events of the types tetra prints, which need a process. */
+const PRINTABLE_WITH_PROCESS = [
+  'process_exec',
+  'process_exit',
+  'process_loader',
+  'process_kprobe',
+  'process_tracepoint',
+  'process_uprobe',
+  'process_lsm',
+  'process_usdt',
+] as const;
 
-function requireProcess(process: Process | undefined): Process {
-  if (!process) throw new CompactFormatError('process field is not set');
-  return process;
+/** Why an event cannot be printed, in tetra's words. */
+function unprintable(event: GetEventsResponse): CompactFormatError {
+  const typed = PRINTABLE_WITH_PROCESS.some((key) => event[key] !== undefined);
+  return new CompactFormatError(typed ? 'process field is not set' : 'unknown event type');
 }
 
 function cutSyscallPrefix(fn: string): string {
@@ -365,13 +410,15 @@ function cutSyscallPrefix(fn: string): string {
   return fn;
 }
 
+const CAP_SYS_ADMIN_MARK = '🛑 CAP_SYS_ADMIN';
+
 /**
  * Tetra's quirk, kept on purpose: it walks the effective set's indices, not its values, so the
  * marker appears when the set has more than 21 entries rather than when CAP_SYS_ADMIN is in it.
  */
-function capsOf(process: Process): string {
+function hasCapsMark(process: Process): boolean {
   const effective = process.cap?.effective;
-  return effective && effective.length > CAP_SYS_ADMIN ? '🛑 CAP_SYS_ADMIN' : '';
+  return effective !== undefined && effective.length > CAP_SYS_ADMIN;
 }
 
 /**
@@ -379,11 +426,35 @@ function capsOf(process: Process): string {
  * UTF-8 byte length, while fmt pads by counting runes.
  */
 function capTrailer(line: string, caps: string): string {
-  if (caps.length === 0) return line;
-  const bytes = Buffer.byteLength(line, 'utf8');
+  const bytes = utf8Length(line);
   const width = bytes < CAPS_COLUMN ? CAPS_COLUMN - bytes : 0;
-  const runes = [...caps].length;
+  const runes = runeCount(caps);
   return `${line} ${' '.repeat(Math.max(0, width - runes))}${caps}`;
+}
+
+/** UTF-8 length of a string, counting a lone surrogate as U+FFFD (3 bytes) as Buffer does. */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      // A pair is 4 bytes for 2 code units; a lone high surrogate is 3 bytes.
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2;
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+function runeCount(text: string): number {
+  let runes = 0;
+  for (const _ of text) runes++;
+  return runes;
 }
 
 /** The `--timestamps` prefix: UTC with nine fraction digits; events without time print the epoch. */

@@ -1,4 +1,5 @@
 import type { ProcessTracepoint } from '../model/types.generated';
+import { decimalToHex } from './hex';
 import { SYSCALL_ARGS, X86_64_SYSCALLS } from './syscalls.generated';
 
 const DEFAULT_ABI = 'x86_64';
@@ -25,14 +26,16 @@ export function rawSyscallEnter(tp: ProcessTracepoint): string {
   let text = abi === DEFAULT_ABI ? name : `${abi}/${name}`;
   const spec = SYSCALL_ARGS[text];
   if (!spec) return text;
-  const parts = spec.map(([type, argName], j) => {
+  text += '(';
+  for (let j = 0; j < spec.length; j++) {
+    const [type, argName] = spec[j]!;
     const size = args[j + 1]?.size_arg;
     // Like tetra, a pointer is printed as such only when its value is known.
     const pointer = size !== undefined && type.endsWith('*');
     let value = '?';
-    if (size !== undefined) value = pointer ? `0x${BigInt(size).toString(16)}` : size;
-    return pointer ? `${type}${argName}=${value}` : `${type} ${argName}=${value}`;
-  });
-  text += `(${parts.join(', ')})`;
-  return text;
+    if (size !== undefined) value = pointer ? `0x${decimalToHex(size)}` : size;
+    if (j > 0) text += ', ';
+    text += pointer ? `${type}${argName}=${value}` : `${type} ${argName}=${value}`;
+  }
+  return `${text})`;
 }
