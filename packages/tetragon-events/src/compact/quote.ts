@@ -1,6 +1,7 @@
 // Unicode's printable classes (letters, marks, numbers, punctuation, symbols) plus the ASCII
 // space: Go's unicode.IsPrint.
 const NON_PRINTABLE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 const NAMED: Record<string, string> = {
   '\x07': '\\a',
@@ -36,10 +37,8 @@ export function goQuote(text: string): string {
  * characters) is shown Go-quoted; anything else is printed as it is.
  */
 export function maybeQuote(text: string): string {
-  // Printable ASCII (space to tilde) is the common case and needs no Unicode classes.
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e) return NON_PRINTABLE.test(text) ? goQuote(text) : text;
-  }
-  return text;
+  // Printable ASCII (space to tilde) is the common case and needs no Unicode classes; V8 runs this
+  // expression faster than a charCodeAt loop.
+  if (PRINTABLE_ASCII.test(text)) return text;
+  return NON_PRINTABLE.test(text) ? goQuote(text) : text;
 }
