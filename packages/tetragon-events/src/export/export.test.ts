@@ -81,6 +81,28 @@ describe('line decoder', () => {
     }
   });
 
+  test('ASCII chunks around split and broken characters decode as one UTF-8 decoder would', () => {
+    const line = (binary: string): string => `{"process_exec":{"process":{"binary":"${binary}"}}}\n`;
+    const e = Buffer.from('é');
+    const chunks = [
+      Buffer.from(line('/bin/a')),
+      Buffer.concat([Buffer.from(line('/bin/b').slice(0, 38)), e.subarray(0, 1)]),
+      Buffer.concat([e.subarray(1), Buffer.from(line('/bin/b').slice(38))]),
+      // A lead byte followed by ASCII is a broken character: U+FFFD, as StringDecoder gives.
+      Buffer.concat([Buffer.from(line('/bin/c').slice(0, 38)), e.subarray(0, 1)]),
+      Buffer.from(line('/bin/c').slice(38)),
+      Buffer.from(line('/bin/d')),
+    ];
+    const { events, problems } = decodeAll(chunks);
+    expect(problems).toEqual([]);
+    expect(events.map(([, ev]) => ev.process_exec?.process?.binary)).toEqual([
+      '/bin/a',
+      'é/bin/b',
+      '\ufffd/bin/c',
+      '/bin/d',
+    ]);
+  });
+
   test('text and byte chunks mixed keep their order', () => {
     const line = '{"process_exec":{"process":{"binary":"/bin/é☃"}},"node_name":"n"}';
     const head = Buffer.from(line.slice(0, 40));

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import type { Issue } from '@ciliary/core';
 import type { ParseOptions, TetragonCodec } from '../codec';
@@ -24,6 +25,8 @@ export interface LineDecoderOptions {
  */
 export class EventLineDecoder {
   private readonly text = new StringDecoder('utf8');
+  /** Whether the UTF-8 decoder may hold the first bytes of a character split between chunks. */
+  private textHoldsBytes = false;
   private pending = '';
   private lineNumber = 0;
   /** One options object for every line; the line's name is added to issues only when there are some. */
@@ -42,10 +45,7 @@ export class EventLineDecoder {
   }
 
   push(chunk: Uint8Array | string): void {
-    const text =
-      typeof chunk === 'string'
-        ? chunk
-        : this.text.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     let data = this.pending + text;
     let start = 0;
     for (;;) {
@@ -56,6 +56,18 @@ export class EventLineDecoder {
     }
     data = data.slice(start);
     this.pending = data;
+  }
+
+  /**
+   * Export files are nearly always ASCII (protojson escapes nothing else, but names may hold
+   * UTF-8); an ASCII chunk is copied as Latin-1, about four times cheaper than decoding UTF-8.
+   */
+  private decode(chunk: Uint8Array): string {
+    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (!this.textHoldsBytes && isAscii(bytes)) return bytes.latin1Slice(0, bytes.length);
+    // A chunk ending in an ASCII byte leaves nothing behind in the decoder.
+    this.textHoldsBytes = bytes.length > 0 && bytes[bytes.length - 1]! >= 0x80;
+    return this.text.write(bytes);
   }
 
   /** Parses a last line without a newline. */
