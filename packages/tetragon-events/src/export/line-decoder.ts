@@ -75,7 +75,7 @@ export class EventLineDecoder {
    */
   private decode(chunk: Uint8Array): string {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (!this.textHoldsBytes && isAscii(bytes)) return bytes.latin1Slice(0, bytes.length);
+    if (!this.textHoldsBytes && isAscii(bytes)) return bytes.toString('latin1');
     // A chunk ending in an ASCII byte leaves nothing behind in the decoder.
     this.textHoldsBytes = bytes.length > 0 && bytes[bytes.length - 1]! >= 0x80;
     return this.text.write(bytes);
