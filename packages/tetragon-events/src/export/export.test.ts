@@ -103,6 +103,33 @@ describe('line decoder', () => {
     ]);
   });
 
+  test('any cut of a long stream into chunks of random sizes reads what one chunk reads', () => {
+    const utf8 = '{"process_exec":{"process":{"binary":"/bin/é☃😀","arguments":"ü"}},"node_name":"n"}';
+    const lines = [EXEC_POD, utf8, '', 'not json', EXEC_HOST, `${KPROBE_READ}\r`, utf8, EXIT_SIGNAL];
+    const bytes = Buffer.from(Array.from({ length: 40 }, (_, i) => lines[i % lines.length]).join('\n'));
+    const summary = (r: ReturnType<typeof decodeAll>): string[] => [
+      ...r.events.map(([n, e]) => `${n}:${JSON.stringify(e)}`),
+      ...r.problems.map((p) => `${p.line}:bad`),
+    ];
+    const whole = summary(decodeAll([bytes]));
+    expect(whole.length).toBe(35); // blank lines are not events
+    // A fixed seed keeps failures reproducible.
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 200; round++) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length;) {
+        const size = 1 + random(round % 2 === 0 ? 8 : 3000);
+        chunks.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      expect(summary(decodeAll(chunks))).toEqual(whole);
+    }
+  });
+
   test('text and byte chunks mixed keep their order', () => {
     const line = '{"process_exec":{"process":{"binary":"/bin/é☃"}},"node_name":"n"}';
     const head = Buffer.from(line.slice(0, 40));
