@@ -109,11 +109,27 @@ export class EndpointNetworkManager {
     return list.map((n) => n.name).filter((n) => n.startsWith('ciliary-'));
   }
 
-  /** Removes the router device, unless pods still route through it (another agent's, say). */
+  /**
+   * Removes the router device, unless pods still route through it (another agent's on the same
+   * router, say). Pods of agents with other routers do not keep it: their default route names
+   * their own router's address.
+   */
   async removeRouter(): Promise<void> {
-    if ((await this.listPodNamespaces()).length > 0) return;
+    for (const netns of await this.listPodNamespaces()) if (await this.routesViaRouter(netns)) return;
     if (await this.linkExists(this.router.hostDevice))
       await this.ip('link', 'del', this.router.hostDevice).catch(() => undefined);
+  }
+
+  /** Whether a pod namespace's default route goes through this manager's router. */
+  private async routesViaRouter(netns: string): Promise<boolean> {
+    try {
+      const out = await this.ip('-n', netns, '-j', 'route', 'show', 'default');
+      const routes = out.trim() ? (JSON.parse(out) as Array<{ gateway?: string }>) : [];
+      return routes.some((r) => r.gateway === this.router.routerIp);
+    } catch {
+      // A namespace removed meanwhile routes nowhere.
+      return false;
+    }
   }
 
   private async ensurePodSide(netns: string, ipv4: string): Promise<void> {

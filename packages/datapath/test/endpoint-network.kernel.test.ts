@@ -55,4 +55,44 @@ describe('EndpointNetworkManager', () => {
     },
     30_000,
   );
+
+  kernelTest(
+    'the router stays while its own pods route through it, not for pods of another router',
+    feature,
+    async () => {
+      const other = new EndpointNetworkManager({
+        hostDevice: 'cnetoth_host',
+        peerDevice: 'cnetoth_net',
+        routerIp: '169.254.48.1',
+      });
+      const otherPod = { namespace: `no${process.pid}`, pod: 'solo', ipv4: '10.78.1.1' };
+      const linkExists = (name: string): boolean => {
+        try {
+          execFileSync('ip', ['link', 'show', 'dev', name], { stdio: 'ignore' });
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      try {
+        await other.ensureRouter();
+        await other.ensurePod(otherPod);
+        await manager.ensureRouter();
+        await manager.ensurePod(pods[0]!);
+
+        await manager.removeRouter();
+        expect(linkExists(router.hostDevice)).toBe(true); // its own pod still routes through it
+        await manager.removePod(pods[0]!);
+        await manager.removeRouter();
+        expect(linkExists(router.hostDevice)).toBe(false); // the other router's pod does not hold it
+        await other.removeRouter();
+        expect(linkExists('cnetoth_host')).toBe(true);
+      } finally {
+        await other.removePod(otherPod);
+        await other.removeRouter();
+      }
+      expect(linkExists('cnetoth_host')).toBe(false);
+    },
+    30_000,
+  );
 });
