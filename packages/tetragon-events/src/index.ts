@@ -58,6 +58,12 @@ export {
 } from './process/cache';
 export { EventCache, type EventCacheOptions, type EventCacheStats } from './process/event-cache';
 export {
+  RetryQueue,
+  type GiveUpReason,
+  type RetryQueueOptions,
+  type RetryQueueStats,
+} from './process/retry-queue';
+export {
   buildProcess,
   buildExecEvent,
   buildExitEvent,

@@ -1,11 +1,13 @@
-import type { Clock, TimerHandle } from '@ciliary/core';
+import type { Clock } from '@ciliary/core';
 import {
   eventFieldOf,
+  RetryQueue,
   withFields,
   type GetEventsResponse,
   type Pod,
   type Process,
   type ProcessCache,
+  type RetryQueueStats,
 } from '@ciliary/tetragon-events';
 import { dockerId } from './container-id';
 import { podInfo, type ProcessInContainer } from './pod-info';
@@ -31,16 +33,7 @@ export interface PodAssociationOptions {
   readonly maxParked?: number;
 }
 
-export interface PodAssociationStats {
-  readonly parked: number;
-  readonly resolvedLate: number;
-  readonly gaveUp: number;
-}
-
-interface Parked {
-  readonly event: GetEventsResponse;
-  retries: number;
-}
+export type PodAssociationStats = RetryQueueStats;
 
 interface Inner {
   process?: Process;
@@ -59,26 +52,26 @@ const MAX_REMEMBERED = 10_000;
  * events of the process and its clones carry it.
  */
 export class PodAssociation {
-  private parked: Parked[] = [];
-  private timer: TimerHandle | undefined;
-  private resolvedLate = 0;
-  private gaveUp = 0;
+  private readonly waiting: RetryQueue<GetEventsResponse>;
   /** Container pids of processes whose exec came before their Pod, by exec id. */
   private readonly nspids = new Map<string, number>();
   /** Containers that had no Pod after every retry: their events no longer wait. */
   private readonly podless = new Set<string>();
-  private readonly retryIntervalMs: number;
-  private readonly maxRetries: number;
-  private readonly maxParked: number;
 
   constructor(private readonly options: PodAssociationOptions) {
-    this.retryIntervalMs = options.retryIntervalMs ?? 2000;
-    this.maxRetries = options.maxRetries ?? 15;
-    this.maxParked = options.maxParked ?? 10_000;
+    this.waiting = new RetryQueue({
+      clock: options.clock,
+      complete: (event) => this.complete(event),
+      onComplete: (event) => options.emit(event),
+      onGiveUp: (event, reason) => this.giveUp(event, reason === 'exhausted'),
+      ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+      ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+      ...(options.maxParked === undefined ? {} : { maxWaiting: options.maxParked }),
+    });
   }
 
   stats(): PodAssociationStats {
-    return { parked: this.parked.length, resolvedLate: this.resolvedLate, gaveUp: this.gaveUp };
+    return this.waiting.stats();
   }
 
   /** The pod of a process in a container, when the container's Pod is known now. */
@@ -95,49 +88,17 @@ export class PodAssociation {
   }
 
   submit(event: GetEventsResponse): void {
-    const completed = this.complete(event);
-    if (completed) {
-      this.options.emit(completed);
-      return;
-    }
-    this.parked.push({ event, retries: 0 });
-    if (this.parked.length > this.maxParked) {
-      // the oldest tenth in one go, rather than a shift per event
-      const excess = this.parked.splice(
-        0,
-        Math.max(1, this.parked.length - Math.floor(this.maxParked * 0.9)),
-      );
-      for (const p of excess) this.giveUp(p, false);
-    }
-    this.schedule();
+    this.waiting.submit(event);
   }
 
   /** Pods changed: the held events try again now (not counted as a retry). */
   podsChanged(): void {
-    if (this.parked.length > 0) this.retry(false);
-  }
-
-  private retry(counted: boolean): void {
-    const parked = this.parked;
-    this.parked = [];
-    for (const p of parked) {
-      const completed = this.complete(p.event);
-      if (completed) {
-        this.resolvedLate++;
-        this.options.emit(completed);
-      } else if (counted && ++p.retries >= this.maxRetries) this.giveUp(p, true);
-      else this.parked.push(p);
-    }
-    this.schedule();
+    this.waiting.retry(false);
   }
 
   /** Sends every held event as it is. */
   flush(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    const parked = this.parked;
-    this.parked = [];
-    for (const p of parked) this.giveUp(p, false);
+    this.waiting.flush();
   }
 
   /** The event with its process's and parent's pods, or undefined while it has to wait. */
@@ -180,24 +141,15 @@ export class PodAssociation {
   }
 
   /** Sends a held event as it is; after every retry its container counts as one without a Pod. */
-  private giveUp(parked: Parked, exhausted: boolean): void {
-    this.gaveUp++;
-    const field = eventFieldOf(parked.event);
-    const process = field ? (parked.event[field] as Inner).process : undefined;
+  private giveUp(event: GetEventsResponse, exhausted: boolean): void {
+    const field = eventFieldOf(event);
+    const process = field ? (event[field] as Inner).process : undefined;
     if (process?.exec_id) this.nspids.delete(process.exec_id);
     if (exhausted && process?.docker) {
       if (this.podless.size >= MAX_REMEMBERED) this.podless.clear();
       this.podless.add(dockerId(process.docker));
     }
-    this.options.emit(parked.event);
-  }
-
-  private schedule(): void {
-    if (this.timer || this.parked.length === 0) return;
-    this.timer = this.options.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.retry(true);
-    }, this.retryIntervalMs);
+    this.options.emit(event);
   }
 }
 

@@ -1,8 +1,9 @@
-import type { Clock, TimerHandle } from '@ciliary/core';
+import type { Clock } from '@ciliary/core';
 import { eventFieldOf } from '../model/event';
 import type { GetEventsResponse, Process } from '../model/types.generated';
 import { withFields, type ProcessCache } from './cache';
 import { parseExecId } from './exec-id';
+import { RetryQueue, type RetryQueueStats } from './retry-queue';
 
 export interface EventCacheOptions {
   readonly clock: Clock;
@@ -19,16 +20,7 @@ export interface EventCacheOptions {
   readonly ancestors?: boolean;
 }
 
-export interface EventCacheStats {
-  readonly parked: number;
-  readonly resolvedLate: number;
-  readonly gaveUp: number;
-}
-
-interface Parked {
-  readonly event: GetEventsResponse;
-  retries: number;
-}
+export type EventCacheStats = RetryQueueStats;
 
 interface Inner {
   process?: Process;
@@ -43,43 +35,32 @@ interface Inner {
  * are retried, as Tetragon's event cache does, then are emitted as they are.
  */
 export class EventCache {
-  private parked: Parked[] = [];
-  private timer: TimerHandle | undefined;
-  private resolvedLate = 0;
-  private gaveUp = 0;
-  private readonly retryIntervalMs: number;
-  private readonly maxRetries: number;
-  private readonly maxParked: number;
+  private readonly waiting: RetryQueue<GetEventsResponse>;
 
   constructor(private readonly options: EventCacheOptions) {
-    this.retryIntervalMs = options.retryIntervalMs ?? 2000;
-    this.maxRetries = options.maxRetries ?? 15;
-    this.maxParked = options.maxParked ?? 10_000;
+    this.waiting = new RetryQueue({
+      clock: options.clock,
+      complete: (event) => this.resolve(event),
+      onComplete: (event) => this.deliver(event),
+      onGiveUp: (event) => this.deliver(event),
+      ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+      ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
+      ...(options.maxParked === undefined ? {} : { maxWaiting: options.maxParked }),
+    });
   }
 
   stats(): EventCacheStats {
-    return { parked: this.parked.length, resolvedLate: this.resolvedLate, gaveUp: this.gaveUp };
+    return this.waiting.stats();
   }
 
   submit(event: GetEventsResponse): void {
     if (event.process_exec?.process?.exec_id) this.addExec(event.process_exec.process);
-    const resolved = this.resolve(event);
-    if (resolved) {
-      this.deliver(resolved);
-      return;
-    }
-    this.parked.push({ event, retries: 0 });
-    if (this.parked.length > this.maxParked) this.giveUpOldest();
-    this.schedule();
+    this.waiting.submit(event);
   }
 
   /** Emits every parked event as it is and stops retrying. */
   flush(): void {
-    this.timer?.cancel();
-    this.timer = undefined;
-    const parked = this.parked;
-    this.parked = [];
-    for (const p of parked) this.giveUp(p);
+    this.waiting.flush();
   }
 
   private addExec(process: Process): void {
@@ -130,38 +111,5 @@ export class EventCache {
     if (cached?.parent_exec_id) cache.unref(cached.parent_exec_id, 'parent');
     if (this.options.ancestors && cached)
       for (const a of cache.ancestors(cached)) cache.unref(a.exec_id!, 'ancestor');
-  }
-
-  /** Drops the oldest parked events in one go (amortised, rather than a shift per event). */
-  private giveUpOldest(): void {
-    const excess = this.parked.splice(0, Math.max(1, this.parked.length - Math.floor(this.maxParked * 0.9)));
-    for (const p of excess) this.giveUp(p);
-  }
-
-  private giveUp(parked: Parked): void {
-    this.gaveUp++;
-    this.deliver(parked.event);
-  }
-
-  private schedule(): void {
-    if (this.timer || this.parked.length === 0) return;
-    this.timer = this.options.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.retry();
-    }, this.retryIntervalMs);
-  }
-
-  private retry(): void {
-    const still: Parked[] = [];
-    for (const p of this.parked) {
-      const resolved = this.resolve(p.event);
-      if (resolved) {
-        this.resolvedLate++;
-        this.deliver(resolved);
-      } else if (++p.retries >= this.maxRetries) this.giveUp(p);
-      else still.push(p);
-    }
-    this.parked = still;
-    this.schedule();
   }
 }
