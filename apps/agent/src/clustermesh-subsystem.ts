@@ -6,6 +6,7 @@ import {
   kindId,
   type KubeObject,
   type ResourceKind,
+  Debounced,
   type TimerHandle,
   type Unsubscribe,
 } from '@ciliary/core';
@@ -51,7 +52,7 @@ export class ClusterMeshSubsystem implements Subsystem {
   private unsubscribes: Unsubscribe[] = [];
   private watcher: FSWatcher | undefined;
   private reloadTimer: TimerHandle | undefined;
-  private mergeTimer: TimerHandle | undefined;
+  private mergeLater: Debounced | undefined;
   private merged: readonly MergedService[] = [];
   private configProblems: string[] = [];
   private conflicts = new Set<string>();
@@ -63,13 +64,14 @@ export class ClusterMeshSubsystem implements Subsystem {
 
   async start(context: DaemonContext): Promise<void> {
     this.context = context;
+    this.mergeLater = new Debounced(context.clock, this.settings.debounceMs ?? 20, () => this.merge());
     const { clock, logger } = context;
     this.mesh = new ClusterMesh({
       local: this.settings.cluster,
       connect: etcdConnector({ clock, logger: logger.child({ subsys: 'kvstore' }) }),
       clock,
       logger,
-      onChange: () => this.scheduleMerge(),
+      onChange: () => this.mergeLater?.request(),
     });
     for (const kind of WATCHED) {
       const store = new Map<string, KubeObject>();
@@ -78,7 +80,7 @@ export class ClusterMeshSubsystem implements Subsystem {
         context.source.subscribe(kind, (event) => {
           if (event.type === 'upsert') store.set(event.key, event.object);
           else if (event.type === 'delete') store.delete(event.key);
-          this.scheduleMerge();
+          this.mergeLater?.request();
         }),
       );
     }
@@ -99,7 +101,7 @@ export class ClusterMeshSubsystem implements Subsystem {
   async stop(): Promise<void> {
     this.watcher?.close();
     this.reloadTimer?.cancel();
-    this.mergeTimer?.cancel();
+    this.mergeLater?.stop();
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.unsubscribes = [];
     await this.mesh?.stop();
@@ -141,14 +143,6 @@ export class ClusterMeshSubsystem implements Subsystem {
         this.context?.logger.error({ err: errorMessage(err) }, 'reloading the clustermesh config failed'),
       );
     }, 100);
-  }
-
-  private scheduleMerge(): void {
-    if (!this.context || this.mergeTimer) return;
-    this.mergeTimer = this.context.clock.setTimeout(() => {
-      this.mergeTimer = undefined;
-      this.merge();
-    }, this.settings.debounceMs ?? 20);
   }
 
   private merge(): void {

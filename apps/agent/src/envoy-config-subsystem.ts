@@ -9,7 +9,7 @@ import {
   type Issue,
   type KubeObject,
   type ResourceKind,
-  type TimerHandle,
+  Debounced,
   type Unsubscribe,
 } from '@ciliary/core';
 import type { DaemonContext, Subsystem, SubsystemStatus } from '@ciliary/daemon';
@@ -95,7 +95,7 @@ export class EnvoyConfigSubsystem implements Subsystem {
   private address: string | undefined;
   private socket: string | undefined;
   private unsubscribes: Unsubscribe[] = [];
-  private pending: TimerHandle | undefined;
+  private recomputeLater: Debounced | undefined;
   private readonly synced = new Set<string>();
   private lastGood: ReadonlyMap<string, KubeObject> = new Map();
   private computed: ServiceMeshSnapshots | undefined;
@@ -113,6 +113,9 @@ export class EnvoyConfigSubsystem implements Subsystem {
 
   async start(context: DaemonContext): Promise<void> {
     this.context = context;
+    this.recomputeLater = new Debounced(context.clock, this.settings.debounceMs ?? 50, () =>
+      this.recompute(),
+    );
     this.codec = EnvoyCodec.load();
     this.registry = envoyResourceTypes();
     const address = this.settings.address ?? defaultXdsAddress(context.stateDir);
@@ -138,14 +141,13 @@ export class EnvoyConfigSubsystem implements Subsystem {
       this.unsubscribes.push(
         context.source.subscribe(kind, (event) => {
           if (event.type === 'synced') this.synced.add(kindId(kind));
-          this.schedule();
+          this.recomputeLater?.request();
         }),
       );
   }
 
   async stop(): Promise<void> {
-    this.pending?.cancel();
-    this.pending = undefined;
+    this.recomputeLater?.stop();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     await this.server?.stop();
     if (this.socket !== undefined) rmSync(this.socket, { force: true });
@@ -245,14 +247,6 @@ export class EnvoyConfigSubsystem implements Subsystem {
         this.inc(subsystem().publications);
       },
     });
-  }
-
-  private schedule(): void {
-    if (!this.context || this.pending) return;
-    this.pending = this.context.clock.setTimeout(() => {
-      this.pending = undefined;
-      this.recompute();
-    }, this.settings.debounceMs ?? 50);
   }
 
   private input(): EnvoyConfigInput {

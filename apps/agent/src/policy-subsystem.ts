@@ -6,7 +6,7 @@ import {
   resourceKey,
   type KubeObject,
   type ResourceKind,
-  type TimerHandle,
+  Debounced,
   type Unsubscribe,
 } from '@ciliary/core';
 import { ApiError, type DaemonContext, type Subsystem, type SubsystemStatus } from '@ciliary/daemon';
@@ -52,7 +52,7 @@ export class PolicySubsystem implements Subsystem {
   private engine: PolicyEngine | undefined;
   private context: DaemonContext | undefined;
   private unsubscribes: Unsubscribe[] = [];
-  private pending: TimerHandle | undefined;
+  private recomputeLater: Debounced | undefined;
   private readonly synced = new Set<string>();
   private readonly rejected = new Map<string, readonly PolicyIssue[]>();
   private lastError: string | undefined;
@@ -63,6 +63,9 @@ export class PolicySubsystem implements Subsystem {
 
   async start(context: DaemonContext): Promise<void> {
     this.context = context;
+    this.recomputeLater = new Debounced(context.clock, this.settings.debounceMs ?? 50, () =>
+      this.recompute(),
+    );
     const nodeName = context.nodeName;
     this.engine = new PolicyEngine({ isLocal: (pod) => !pod.nodeName || pod.nodeName === nodeName });
     for (const kind of WATCHED)
@@ -82,8 +85,7 @@ export class PolicySubsystem implements Subsystem {
   }
 
   async stop(): Promise<void> {
-    this.pending?.cancel();
-    this.pending = undefined;
+    this.recomputeLater?.stop();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
   }
 
@@ -120,15 +122,7 @@ export class PolicySubsystem implements Subsystem {
         } else this.rejected.delete(key);
       }
     }
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (!this.context || this.pending) return;
-    this.pending = this.context.clock.setTimeout(() => {
-      this.pending = undefined;
-      this.recompute();
-    }, this.settings.debounceMs ?? 50);
+    this.recomputeLater?.request();
   }
 
   /** Bad input never stops the agent: the last computed state stays and the error shows in status. */

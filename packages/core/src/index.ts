@@ -1,6 +1,7 @@
 export { type Issue, type Result, formatIssue, nestIssues, ok, failed } from './issues';
 export { CiliaryError, ValidationError, isValidationError, errorMessage } from './errors';
 export { type Clock, type TimerHandle, systemClock } from './clock';
+export { Debounced } from './debounce';
 export { type Logger, silentLogger } from './logger';
 export { type BackoffOptions, backoffDelay } from './backoff';
 export { type ObjectMeta, type KubeObject, isKubeObject } from './kube-object';
