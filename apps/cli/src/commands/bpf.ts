@@ -38,7 +38,10 @@ import {
   type Ipv6NatEntry,
   type MaglevBackend,
   type MaglevNaming,
+  type EgressGwPolicyEntry,
+  type EgressGwPolicyKey,
   type EndpointInfo,
+  type EndpointKey,
   type MetricsKey,
   type MetricsValue,
   type PolicyEntry,
@@ -350,6 +353,29 @@ function natCommand(io: CliIo): Command {
   return command;
 }
 
+interface EgressRow {
+  sourceIp: string;
+  destinationCidr: string;
+  egressIp: string;
+  gatewayIp: string;
+}
+
+function egressRow(key: EgressGwPolicyKey, entry: EgressGwPolicyEntry): EgressRow {
+  return {
+    sourceIp: key.saddr,
+    destinationCidr: egressGwPolicyKeyCidr(key),
+    egressIp: entry.egress_ip,
+    gatewayIp: entry.gateway_ip,
+  };
+}
+
+const egressColumns: Array<Column<EgressRow>> = [
+  { header: 'Source IP', value: (r) => r.sourceIp },
+  { header: 'Destination CIDR', value: (r) => r.destinationCidr },
+  { header: 'Egress IP', value: (r) => r.egressIp },
+  { header: 'Gateway IP', value: (r) => r.gatewayIp },
+];
+
 function egressCommand(io: CliIo): Command {
   const command = new Command('egress').description('cilium_egress_gw_policy_v4: egress gateway policy');
   const open = (flags: MapFlags) => openPinned(egressPolicyMap(), flags.pinRoot);
@@ -357,20 +383,8 @@ function egressCommand(io: CliIo): Command {
     mapCommand('list', 'list egress gateway entries').action((flags: MapFlags) => {
       const rows = open(flags)
         .entries()
-        .map(([k, v]) => ({
-          sourceIp: k.saddr,
-          destinationCidr: egressGwPolicyKeyCidr(k),
-          egressIp: v.egress_ip,
-          gatewayIp: v.gateway_ip,
-        }));
-      print(io, flags, rows, () =>
-        renderTable(rows, [
-          { header: 'Source IP', value: (r) => r.sourceIp },
-          { header: 'Destination CIDR', value: (r) => r.destinationCidr },
-          { header: 'Egress IP', value: (r) => r.egressIp },
-          { header: 'Gateway IP', value: (r) => r.gatewayIp },
-        ]),
-      );
+        .map(([k, v]) => egressRow(k, v));
+      print(io, flags, rows, () => renderTable(rows, egressColumns));
     }),
   );
   command.addCommand(
@@ -381,22 +395,8 @@ function egressCommand(io: CliIo): Command {
         const key = egressGwPolicyKeyFor(source, cidr);
         const found = open(flags).get(key);
         if (found === undefined) throw new Error('no such egress entry');
-        const rows = [
-          {
-            sourceIp: key.saddr,
-            destinationCidr: egressGwPolicyKeyCidr(key),
-            egressIp: found.egress_ip,
-            gatewayIp: found.gateway_ip,
-          },
-        ];
-        print(io, flags, rows, () =>
-          renderTable(rows, [
-            { header: 'Source IP', value: (r) => r.sourceIp },
-            { header: 'Destination CIDR', value: (r) => r.destinationCidr },
-            { header: 'Egress IP', value: (r) => r.egressIp },
-            { header: 'Gateway IP', value: (r) => r.gatewayIp },
-          ]),
-        );
+        const rows = [egressRow(key, found)];
+        print(io, flags, rows, () => renderTable(rows, egressColumns));
       }),
   );
   command.addCommand(
@@ -423,6 +423,15 @@ function egressCommand(io: CliIo): Command {
   return command;
 }
 
+function tunnelRow(key: EndpointKey, value: EndpointKey): { prefix: string; endpoint: string; key: number } {
+  return { prefix: key.ip, endpoint: value.ip, key: value.key };
+}
+
+const tunnelColumns: Array<Column<ReturnType<typeof tunnelRow>>> = [
+  { header: 'TUNNEL', value: (r) => `${r.prefix}:0` },
+  { header: 'VALUE', value: (r) => `${r.endpoint}:0` },
+];
+
 function tunnelCommand(io: CliIo): Command {
   const command = new Command('tunnel').description('cilium_tunnel_map: pod CIDR base address to node IP');
   const open = (flags: MapFlags) => openPinned(tunnelMap(), flags.pinRoot);
@@ -430,13 +439,8 @@ function tunnelCommand(io: CliIo): Command {
     mapCommand('list', 'list tunnel endpoints').action((flags: MapFlags) => {
       const rows = open(flags)
         .entries()
-        .map(([k, v]) => ({ prefix: k.ip, endpoint: v.ip, key: v.key }));
-      print(io, flags, rows, () =>
-        renderTable(rows, [
-          { header: 'TUNNEL', value: (r) => `${r.prefix}:0` },
-          { header: 'VALUE', value: (r) => `${r.endpoint}:0` },
-        ]),
-      );
+        .map(([k, v]) => tunnelRow(k, v));
+      print(io, flags, rows, () => renderTable(rows, tunnelColumns));
     }),
   );
   command.addCommand(
@@ -446,13 +450,8 @@ function tunnelCommand(io: CliIo): Command {
         const key = endpointKeyFor(prefix);
         const found = open(flags).get(key);
         if (found === undefined) throw new Error(`${prefix} is not in the tunnel map`);
-        const rows = [{ prefix: key.ip, endpoint: found.ip, key: found.key }];
-        print(io, flags, rows, () =>
-          renderTable(rows, [
-            { header: 'TUNNEL', value: (r) => `${r.prefix}:0` },
-            { header: 'VALUE', value: (r) => `${r.endpoint}:0` },
-          ]),
-        );
+        const rows = [tunnelRow(key, found)];
+        print(io, flags, rows, () => renderTable(rows, tunnelColumns));
       }),
   );
   command.addCommand(
