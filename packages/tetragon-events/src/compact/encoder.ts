@@ -7,6 +7,7 @@ import type {
   ProcessTracepoint,
 } from '../model/types.generated';
 import { canonicalTimestamp } from '../json/well-known';
+import { eventFieldOf } from '../model/event';
 import { palette, type Palette } from './colors';
 import { maybeQuote } from './quote';
 import { HexCache } from './hex';
@@ -387,21 +388,10 @@ function imaPath(lsm: ProcessLsm): string {
   return '';
 }
 
-/** Events of the types tetra prints, which need a process. */
-const PRINTABLE_WITH_PROCESS = [
-  'process_exec',
-  'process_exit',
-  'process_loader',
-  'process_kprobe',
-  'process_tracepoint',
-  'process_uprobe',
-  'process_lsm',
-  'process_usdt',
-] as const;
-
-/** Why an event cannot be printed, in tetra's words. */
+/** Why an event cannot be printed, in tetra's words: every type but rate-limit reports has a line. */
 function unprintable(event: GetEventsResponse): CompactFormatError {
-  const typed = PRINTABLE_WITH_PROCESS.some((key) => event[key] !== undefined);
+  const field = eventFieldOf(event);
+  const typed = field !== undefined && field !== 'rate_limit_info';
   return new CompactFormatError(typed ? 'process field is not set' : 'unknown event type');
 }
 
