@@ -2,6 +2,7 @@ import { failed, ok, type Issue, type Result } from '@ciliary/core';
 import type { TetragonCodec } from './codec';
 import { CompactEncoder, type CompactOptions } from './compact/encoder';
 import { EventFilter } from './filters/filter';
+import { eventParts } from './model/event';
 import { type FieldFilters } from './filters/field-filter';
 import { parseFilterList } from './filters/parse';
 import type {
@@ -45,16 +46,18 @@ export class EventPrinter {
 
   /** The output for one event ('' when it is filtered out or cannot be printed). */
   print(event: GetEventsResponse): string {
-    if (!this.filter.matches(event)) {
+    const parts = eventParts(event);
+    if (!this.filter.matches(event, parts)) {
       this.filtered++;
       return '';
     }
-    const shown = this.options.fieldFilters ? this.options.fieldFilters.apply(event) : event;
+    const fieldFilters = this.options.fieldFilters;
+    const shown = fieldFilters ? fieldFilters.apply(event) : event;
     if (!this.compact) {
       this.printed++;
       return `${this.options.codec.stringifyEvent(shown)}\n`;
     }
-    const text = this.compact.tryEncode(shown);
+    const text = this.compact.tryEncode(shown, fieldFilters ? eventParts(shown) : parts);
     if (text === undefined) {
       this.unprintable++;
       return '';

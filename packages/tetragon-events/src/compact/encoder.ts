@@ -7,7 +7,7 @@ import type {
   ProcessTracepoint,
 } from '../model/types.generated';
 import { canonicalTimestamp } from '../json/well-known';
-import { eventFieldOf } from '../model/event';
+import { eventFieldOf, eventParts, type EventParts } from '../model/event';
 import { palette, type Palette } from './colors';
 import { maybeQuote } from './quote';
 import { HexCache } from './hex';
@@ -118,74 +118,76 @@ export class CompactEncoder {
    * As encode, but undefined for events tetra cannot print: cheaper than catching an error
    * where such events are routine (rate-limit reports in an unfiltered stream).
    */
-  tryEncode(event: GetEventsResponse): string | undefined {
-    let line = this.describe(event);
+  tryEncode(event: GetEventsResponse, parts: EventParts = eventParts(event)): string | undefined {
+    let line = this.describe(event, parts);
     if (line === undefined) return undefined;
     if (this.timestamps) line = `${timestampOf(event)} ${line}`;
     let out = `${line}\n`;
-    if (this.stackTraces && event.process_kprobe) out += this.stackTrace(event);
-    if (this.imaHashes && event.process_lsm) out += this.imaHash(event);
+    if (this.stackTraces && parts.field === 'process_kprobe') out += this.stackTrace(event);
+    if (this.imaHashes && parts.field === 'process_lsm') out += this.imaHash(event);
     return out;
   }
 
   /** The one-line summary; throws CompactFormatError for events tetra cannot print. */
   eventToString(event: GetEventsResponse): string {
-    const line = this.describe(event);
+    const line = this.describe(event, eventParts(event));
     if (line === undefined) throw unprintable(event);
     return line;
   }
 
   /** The one-line summary, or undefined when the event has no type tetra prints or no process. */
-  private describe(event: GetEventsResponse): string | undefined {
+  private describe(event: GetEventsResponse, parts: EventParts): string | undefined {
     const node = event.node_name ?? '';
     const c = this.c;
-    if (event.test) return 'TEST EVENT';
-    if (event.process_exec) {
-      const process = event.process_exec.process;
-      if (!process) return undefined;
-      return this.line(LABEL.process, node, process, ` ${c.cyan(maybeQuote(process.arguments ?? ''))}`);
+    switch (parts.field) {
+      case 'test':
+        return 'TEST EVENT';
+      case 'process_exec': {
+        const process = event.process_exec!.process;
+        if (!process) return undefined;
+        return this.line(LABEL.process, node, process, ` ${c.cyan(maybeQuote(process.arguments ?? ''))}`);
+      }
+      case 'process_exit': {
+        const exit = event.process_exit!;
+        const process = exit.process;
+        if (!process) return undefined;
+        const status = exit.signal ? exit.signal : String(exit.status ?? 0);
+        const details = ` ${c.cyan(maybeQuote(process.arguments ?? ''))} ${c.red(status)}`;
+        return this.line(LABEL.exit, node, process, details);
+      }
+      case 'process_throttle': {
+        const throttle = event.process_throttle!;
+        let type = '';
+        if (throttle.type === 'THROTTLE_START') type = c.red('START');
+        else if (throttle.type === 'THROTTLE_STOP') type = c.green('STOP ');
+        return `${c.red(LABEL.throttle)} ${type} ${throttle.cgroup ?? ''}`;
+      }
+      case 'process_loader': {
+        const loader = event.process_loader!;
+        const buildId = loader.buildid ? `${Buffer.from(loader.buildid, 'base64').toString('hex')} ` : '';
+        const details = ` ${buildId}${c.yellow(maybeQuote(loader.path ?? ''))}`;
+        return this.line(LABEL.loader, node, loader.process, details);
+      }
+      case 'process_kprobe':
+        return this.kprobe(node, event.process_kprobe!);
+      case 'process_tracepoint':
+        return this.tracepoint(node, event.process_tracepoint!);
+      case 'process_uprobe': {
+        const uprobe = event.process_uprobe!;
+        return this.line(LABEL.uprobe, node, uprobe.process, ` ${uprobe.path ?? ''} ${uprobe.symbol ?? ''}`);
+      }
+      case 'process_lsm': {
+        const lsm = event.process_lsm!;
+        return this.line(LABEL.lsm, node, lsm.process, ` ${lsm.function_name ?? ''}`);
+      }
+      case 'process_usdt': {
+        const usdt = event.process_usdt!;
+        const details = ` ${usdt.path ?? ''} ${usdt.provider ?? ''} ${usdt.name ?? ''}`;
+        return this.line(LABEL.usdt, node, usdt.process, details);
+      }
+      default:
+        return undefined;
     }
-    if (event.process_exit) {
-      const exit = event.process_exit;
-      const process = exit.process;
-      if (!process) return undefined;
-      const status = exit.signal ? exit.signal : String(exit.status ?? 0);
-      const details = ` ${c.cyan(maybeQuote(process.arguments ?? ''))} ${c.red(status)}`;
-      return this.line(LABEL.exit, node, process, details);
-    }
-    if (event.process_throttle) {
-      const throttle = event.process_throttle;
-      let type = '';
-      if (throttle.type === 'THROTTLE_START') type = c.red('START');
-      else if (throttle.type === 'THROTTLE_STOP') type = c.green('STOP ');
-      return `${c.red(LABEL.throttle)} ${type} ${throttle.cgroup ?? ''}`;
-    }
-    if (event.process_loader) {
-      const loader = event.process_loader;
-      const buildId = loader.buildid ? `${Buffer.from(loader.buildid, 'base64').toString('hex')} ` : '';
-      return this.line(
-        LABEL.loader,
-        node,
-        loader.process,
-        ` ${buildId}${c.yellow(maybeQuote(loader.path ?? ''))}`,
-      );
-    }
-    if (event.process_kprobe) return this.kprobe(node, event.process_kprobe);
-    if (event.process_tracepoint) return this.tracepoint(node, event.process_tracepoint);
-    if (event.process_uprobe) {
-      const uprobe = event.process_uprobe;
-      return this.line(LABEL.uprobe, node, uprobe.process, ` ${uprobe.path ?? ''} ${uprobe.symbol ?? ''}`);
-    }
-    if (event.process_lsm) {
-      const lsm = event.process_lsm;
-      return this.line(LABEL.lsm, node, lsm.process, ` ${lsm.function_name ?? ''}`);
-    }
-    if (event.process_usdt) {
-      const usdt = event.process_usdt;
-      const details = ` ${usdt.path ?? ''} ${usdt.provider ?? ''} ${usdt.name ?? ''}`;
-      return this.line(LABEL.usdt, node, usdt.process, details);
-    }
-    return undefined;
   }
 
   /**

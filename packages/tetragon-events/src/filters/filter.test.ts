@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { TetragonCodec } from '../codec';
 import type { Filter, GetEventsResponse, Process } from '../model/types.generated';
 import * as F from '../../test/fixtures';
+import { eventParts } from '../model/event';
 import { compileEventFilter, compileFilter } from './filter';
 import { parseFilterList } from './parse';
 
@@ -227,6 +228,24 @@ describe('allow and deny lists', () => {
     expect(f.matches(kprobe)).toBe(true);
     expect(f.matches(execHost)).toBe(false);
     expect(f.matches(throttle)).toBe(false);
+  });
+
+  test('parts the caller found once give the answers the filter finds by itself', () => {
+    const f = compile(
+      [{ event_set: ['PROCESS_EXEC', 'PROCESS_KPROBE'] }, { policy_names: ['file-monitoring'] }],
+      [{ health_check: true }, { namespace: ['kube-system'] }, { parent_binary_regex: ['bash'] }],
+    );
+    const one = compileFilter({ namespace: ['default'], pod_regex: ['x'] });
+    if (!one.ok) throw new Error();
+    for (const line of Object.values(F.ALL_LINES)) {
+      const event = parse(line);
+      expect(f.matches(event, eventParts(event))).toBe(f.matches(event));
+      expect(one.value(event, eventParts(event))).toBe(one.value(event));
+    }
+    // The given parts are what is read: a host exec judged by a pod exec's parts.
+    const namespace = compile([{ namespace: ['default'] }], []);
+    expect(namespace.matches(execHost)).toBe(false);
+    expect(namespace.matches(execHost, eventParts(execPod))).toBe(true);
   });
 
   test('problems in lists carry the list, index and field', () => {

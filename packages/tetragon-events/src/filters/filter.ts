@@ -1,5 +1,5 @@
 import { failed, ok, type Issue, type Result } from '@ciliary/core';
-import { ancestorsOf, eventTypeOf, innerEvent, parentOf, processOf } from '../model/event';
+import { eventParts, eventTypeOfField, type EventField, type EventParts } from '../model/event';
 import type {
   CapFilterSet,
   CapabilitiesType,
@@ -11,7 +11,17 @@ import type {
 import { compileLabelSelector } from './labels';
 import { compileRe2 } from './regex';
 
-export type EventPredicate = (event: GetEventsResponse) => boolean;
+/**
+ * Whether an event matches a compiled filter. A caller that has already found the event's parts
+ * (eventParts) passes them so they are not looked for again.
+ */
+export type EventPredicate = (event: GetEventsResponse, parts?: EventParts) => boolean;
+
+/** One field's check, given the parts its filter found once for every field. */
+type PartsPredicate = (parts: EventParts) => boolean;
+
+const processOfParts = (parts: EventParts): Process | undefined => parts.inner?.process;
+const parentOfParts = (parts: EventParts): Process | undefined => parts.inner?.parent;
 
 interface Compiler {
   readonly issues: Issue[];
@@ -50,12 +60,12 @@ function processRegex(
   field: string,
   patterns: readonly string[] | undefined,
   pick: (p: Process) => string | undefined,
-  of: (event: GetEventsResponse) => Process | undefined = processOf,
-): EventPredicate | undefined {
+  of: (parts: EventParts) => Process | undefined = processOfParts,
+): PartsPredicate | undefined {
   if (!patterns?.length) return undefined;
   const res = regexes(c, field, patterns);
-  return (event) => {
-    const p = of(event);
+  return (parts) => {
+    const p = of(parts);
     const text = p === undefined ? undefined : pick(p);
     return text !== undefined && anyMatch(res, text);
   };
@@ -65,14 +75,15 @@ function isProbe(p: Process | undefined): boolean {
   return p?.pod?.container?.maybe_exec_probe === true;
 }
 
-const POLICY_EVENTS = ['process_kprobe', 'process_tracepoint', 'process_uprobe', 'process_lsm'] as const;
+const POLICY_EVENTS: ReadonlySet<EventField | undefined> = new Set([
+  'process_kprobe',
+  'process_tracepoint',
+  'process_uprobe',
+  'process_lsm',
+]);
 
-function policyName(event: GetEventsResponse): string | undefined {
-  for (const field of POLICY_EVENTS) {
-    const inner = event[field];
-    if (inner) return inner.policy_name ?? '';
-  }
-  return undefined;
+function policyName(parts: EventParts): string | undefined {
+  return POLICY_EVENTS.has(parts.field) ? (parts.inner?.policy_name ?? '') : undefined;
 }
 
 function capSet(
@@ -107,15 +118,15 @@ function capSet(
   };
 }
 
-function capabilities(c: Compiler, filter: Filter): EventPredicate | undefined {
+function capabilities(c: Compiler, filter: Filter): PartsPredicate | undefined {
   const cf = filter.capabilities;
   if (!cf) return undefined;
   const checks = (['permitted', 'effective', 'inheritable'] as const).flatMap((which) => {
     const check = capSet(c, `capabilities/${which}`, cf[which]);
     return check ? [[which, check] as const] : [];
   });
-  return (event) => {
-    const p = processOf(event);
+  return (parts) => {
+    const p = parts.inner?.process;
     if (!p) return false;
     const caps = p.cap ?? p.process_credentials?.caps ?? {};
     return checks.every(([which, check]) => check(caps[which] ?? []));
@@ -123,14 +134,14 @@ function capabilities(c: Compiler, filter: Filter): EventPredicate | undefined {
 }
 
 /** pid_set follows descendants: a child exec'd by a tracked pid is tracked from then on. */
-function pidSet(pids: readonly number[]): EventPredicate {
+function pidSet(pids: readonly number[]): PartsPredicate {
   const tracked = new Set(pids);
-  return (event) => {
-    const pid = processOf(event)?.pid;
+  return (parts) => {
+    const pid = parts.inner?.process?.pid;
     if (pid === undefined) return false;
     if (tracked.has(pid)) return true;
-    const parentPid = parentOf(event)?.pid;
-    if (event.process_exec && parentPid !== undefined && tracked.has(parentPid)) {
+    const parentPid = parts.inner?.parent?.pid;
+    if (parts.field === 'process_exec' && parentPid !== undefined && tracked.has(parentPid)) {
       tracked.add(pid);
       return true;
     }
@@ -138,71 +149,79 @@ function pidSet(pids: readonly number[]): EventPredicate {
   };
 }
 
-function predicates(c: Compiler, f: Filter): EventPredicate[] {
-  const out: Array<EventPredicate | undefined> = [];
+function predicates(c: Compiler, f: Filter): PartsPredicate[] {
+  const out: Array<PartsPredicate | undefined> = [];
   out.push(processRegex(c, 'binary_regex', f.binary_regex, (p) => p.binary ?? ''));
   if (f.namespace?.length) {
     const namespaces = new Set(f.namespace);
-    out.push((event) => {
-      const p = processOf(event);
+    out.push((parts) => {
+      const p = parts.inner?.process;
       return p !== undefined && namespaces.has(p.pod ? (p.pod.namespace ?? '') : '');
     });
   }
   if (f.health_check !== undefined) {
     const want = f.health_check;
-    out.push((event) => {
-      const inner = innerEvent(event);
+    out.push((parts) => {
+      const inner = parts.inner;
       const p = inner?.process;
       return p !== undefined && (isProbe(p) || isProbe(inner?.parent)) === want;
     });
   }
   if (f.pid?.length) {
     const pids = new Set(f.pid);
-    out.push((event) => {
-      const pid = processOf(event)?.pid;
+    out.push((parts) => {
+      const pid = parts.inner?.process?.pid;
       return pid !== undefined && pids.has(pid);
     });
   }
   if (f.pid_set?.length) out.push(pidSet(f.pid_set));
   if (f.event_set?.length) {
     const types = new Set<string>(f.event_set);
-    out.push((event) => types.has(eventTypeOf(event)));
+    out.push((parts) => types.has(eventTypeOfField(parts.field)));
   }
   out.push(processRegex(c, 'pod_regex', f.pod_regex, (p) => (p.pod ? (p.pod.name ?? '') : undefined)));
   out.push(processRegex(c, 'arguments_regex', f.arguments_regex, (p) => p.arguments ?? ''));
   if (f.labels?.length) out.push(labels(c, f.labels));
   if (f.policy_names?.length) {
     const names = new Set(f.policy_names);
-    out.push((event) => {
-      const name = policyName(event);
+    out.push((parts) => {
+      const name = policyName(parts);
       return name !== undefined && names.has(name);
     });
   }
   out.push(capabilities(c, f));
-  out.push(processRegex(c, 'parent_binary_regex', f.parent_binary_regex, (p) => p.binary ?? '', parentOf));
+  out.push(
+    processRegex(c, 'parent_binary_regex', f.parent_binary_regex, (p) => p.binary ?? '', parentOfParts),
+  );
   if (f.cel_expression?.length)
     problem(c, 'cel_expression', 'CEL expression filters are not supported by ciliary yet');
   out.push(
-    processRegex(c, 'parent_arguments_regex', f.parent_arguments_regex, (p) => p.arguments ?? '', parentOf),
+    processRegex(
+      c,
+      'parent_arguments_regex',
+      f.parent_arguments_regex,
+      (p) => p.arguments ?? '',
+      parentOfParts,
+    ),
   );
   out.push(processRegex(c, 'container_id', f.container_id, (p) => p.docker ?? ''));
   if (f.in_init_tree !== undefined) {
     const want = f.in_init_tree;
-    out.push((event) => {
-      const p = processOf(event);
+    out.push((parts) => {
+      const p = parts.inner?.process;
       return p !== undefined && (p.in_init_tree ?? false) === want;
     });
   }
   if (f.ancestor_binary_regex?.length) {
     const res = regexes(c, 'ancestor_binary_regex', f.ancestor_binary_regex);
-    out.push((event) => ancestorsOf(event).some((a) => anyMatch(res, a.binary ?? '')));
+    out.push((parts) => (parts.inner?.ancestors ?? []).some((a) => anyMatch(res, a.binary ?? '')));
   }
   out.push(processRegex(c, 'container_name_regex', f.container_name_regex, (p) => p.pod?.container?.name));
   out.push(processRegex(c, 'namespace_regex', f.namespace_regex, (p) => p.pod?.namespace ?? ''));
-  return out.filter((p): p is EventPredicate => p !== undefined);
+  return out.filter((p): p is PartsPredicate => p !== undefined);
 }
 
-function labels(c: Compiler, selectors: readonly string[]): EventPredicate {
+function labels(c: Compiler, selectors: readonly string[]): PartsPredicate {
   const compiled: Array<(labels: Readonly<Record<string, string>>) => boolean> = [];
   selectors.forEach((s, i) => {
     try {
@@ -211,8 +230,8 @@ function labels(c: Compiler, selectors: readonly string[]): EventPredicate {
       problem(c, `labels/${i}`, err instanceof Error ? err.message : String(err));
     }
   });
-  return (event) => {
-    const pod = processOf(event)?.pod;
+  return (parts) => {
+    const pod = parts.inner?.process?.pod;
     if (!pod) return false;
     const podLabels = pod.pod_labels ?? {};
     return compiled.some((match) => match(podLabels));
@@ -227,9 +246,12 @@ export function compileFilter(
   const c: Compiler = { issues: [], path: options.path ?? '', document: options.document };
   const all = predicates(c, filter);
   if (c.issues.length > 0) return failed(c.issues);
-  if (all.length === 1) return ok(all[0]!);
-  return ok((event) => {
-    for (let i = 0; i < all.length; i++) if (!all[i]!(event)) return false;
+  if (all.length === 1) {
+    const only = all[0]!;
+    return ok((event, parts = eventParts(event)) => only(parts));
+  }
+  return ok((event, parts = eventParts(event)) => {
+    for (let i = 0; i < all.length; i++) if (!all[i]!(parts)) return false;
     return true;
   });
 }
@@ -241,12 +263,12 @@ export class EventFilter {
     private readonly deny: readonly EventPredicate[],
   ) {}
 
-  matches(event: GetEventsResponse): boolean {
+  matches(event: GetEventsResponse, parts: EventParts = eventParts(event)): boolean {
     const allow = this.allow;
     if (allow.length > 0) {
       let allowed = false;
       for (let i = 0; i < allow.length; i++) {
-        if (allow[i]!(event)) {
+        if (allow[i]!(event, parts)) {
           allowed = true;
           break;
         }
@@ -254,7 +276,7 @@ export class EventFilter {
       if (!allowed) return false;
     }
     const deny = this.deny;
-    for (let i = 0; i < deny.length; i++) if (deny[i]!(event)) return false;
+    for (let i = 0; i < deny.length; i++) if (deny[i]!(event, parts)) return false;
     return true;
   }
 

@@ -41,21 +41,41 @@ export function eventFieldOf(event: GetEventsResponse): EventField | undefined {
 
 /** The EventType of an event, derived from its set oneof member as Tetragon does; UNDEF when none. */
 export function eventTypeOf(event: GetEventsResponse): EventType {
-  const field = eventFieldOf(event);
+  return eventTypeOfField(eventFieldOf(event));
+}
+
+/** The EventType a oneof member stands for; UNDEF for none. */
+export function eventTypeOfField(field: EventField | undefined): EventType {
   return field === undefined ? 'UNDEF' : EVENT_TYPE_OF_FIELD[field];
 }
 
-interface WithProcess {
+/** The fields several inner event types share. */
+export interface InnerEvent {
   process?: Process;
   parent?: Process;
   ancestors?: Process[];
   policy_name?: string;
 }
 
-/** The inner event as a record with the fields several event types share. */
-export function innerEvent(event: GetEventsResponse): WithProcess | undefined {
+/**
+ * Which oneof member an event sets and that member, found once: a filter's predicates and the
+ * printer would otherwise each look for it again, with up to eleven property loads that miss
+ * V8's inline caches (every event type gives the event object another hidden class).
+ */
+export interface EventParts {
+  readonly field: EventField | undefined;
+  readonly inner: InnerEvent | undefined;
+}
+
+export function eventParts(event: GetEventsResponse): EventParts {
   const field = eventFieldOf(event);
-  return field === undefined ? undefined : (event[field] as WithProcess);
+  return { field, inner: field === undefined ? undefined : (event[field] as InnerEvent) };
+}
+
+/** The inner event as a record with the fields several event types share. */
+export function innerEvent(event: GetEventsResponse): InnerEvent | undefined {
+  const field = eventFieldOf(event);
+  return field === undefined ? undefined : (event[field] as InnerEvent);
 }
 
 export function processOf(event: GetEventsResponse): Process | undefined {
