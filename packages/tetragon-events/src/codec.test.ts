@@ -146,6 +146,18 @@ describe('JSON as Tetragon exports it', () => {
     expect(list.ok).toBe(false);
   });
 
+  test('bpf_prog_arg, error_arg and sockaddrun_arg read and write with Tetragon’s shapes', () => {
+    const line =
+      '{"process_lsm":{"function_name":"bpf_prog_load","args":[{"bpf_prog_arg":{"ProgType":"BPF_PROG_TYPE_KPROBE","InsnCnt":21,"ProgName":"probe"}},{"error_arg":{"Message":"failed to read"}},{"sockaddrun_arg":{"family":"AF_UNIX","path":"/run/containerd.sock"}}]},"node_name":"n"}';
+    expect(codec.stringifyEvent(parse(line, true))).toBe(line);
+    const bytes = codec.encode('tetragon.GetEventsResponse', parse(line));
+    expect(codec.stringifyEvent(codec.decode('tetragon.GetEventsResponse', bytes))).toBe(line);
+    // error_arg is a message (KprobeError), not a string.
+    const r = codec.parseEvent('{"process_kprobe":{"args":[{"error_arg":"failed"}]}}');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.issues[0]?.path).toBe('/process_kprobe/args/0/error_arg');
+  });
+
   test('the same key given as snake_case and lowerCamel is an error', () => {
     const r = codec.parseEvent('{"node_name":"a","nodeName":"b"}');
     expect(r.ok).toBe(false);

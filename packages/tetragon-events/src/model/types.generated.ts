@@ -464,7 +464,9 @@ export interface KprobeArgument {
   bpf_cmd_arg?: BpfCmd;
   syscall_id?: SyscallId;
   sockaddr_arg?: KprobeSockaddr;
-  error_arg?: string;
+  bpf_prog_arg?: KprobeBpfProg;
+  error_arg?: KprobeError;
+  sockaddrun_arg?: KprobeSockaddrUn;
   label?: string;
 }
 
@@ -482,6 +484,12 @@ export interface KprobeBpfMap {
   MapName?: string;
 }
 
+export interface KprobeBpfProg {
+  ProgType?: string;
+  InsnCnt?: number;
+  ProgName?: string;
+}
+
 export interface KprobeCapability {
   value?: number;
   name?: string;
@@ -491,6 +499,10 @@ export interface KprobeCred {
   permitted?: CapabilitiesType[];
   effective?: CapabilitiesType[];
   inheritable?: CapabilitiesType[];
+}
+
+export interface KprobeError {
+  Message?: string;
 }
 
 export interface KprobeFile {
@@ -558,6 +570,11 @@ export interface KprobeSockaddr {
   family?: string;
   addr?: string;
   port?: number;
+}
+
+export interface KprobeSockaddrUn {
+  family?: string;
+  path?: string;
 }
 
 export interface KprobeTruncatedBytes {
