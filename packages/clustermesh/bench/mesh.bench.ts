@@ -5,7 +5,7 @@ import { Kinds, silentLogger, systemClock, type KubeObject } from '@ciliary/core
 import { ClusterExporter, ClusterMesh, EXPORT_KINDS } from '../src';
 import { EtcdKvStore, etcdConnector } from '../src/etcd';
 import { EtcdServer } from '../test/etcd-server';
-import { MemorySource } from '../test/memory-source';
+import { MemorySource } from '@ciliary/testing';
 
 // 10,000 services in each of 3 clusters, each cluster with its own etcd
 // server and exporter, each cluster importing the other two: the time from
@@ -43,7 +43,7 @@ function serviceObjects(cluster: number, generation: number, count: number, offs
 }
 
 function apply(source: MemorySource, objects: KubeObject[]): void {
-  for (const o of objects) source.apply(o.kind === 'Service' ? Kinds.Service : Kinds.EndpointSlice, o);
+  for (const o of objects) source.upsert(o.kind === 'Service' ? Kinds.Service : Kinds.EndpointSlice, o);
 }
 
 interface Running {

@@ -7,7 +7,7 @@ import type { KvStore, KvWatchEvent } from '../src/kvstore';
 import { CiliumMeshKinds } from '../src/local-services';
 import { EtcdServer } from './etcd-server';
 import { ciliumEndpoint, ciliumIdentity, ciliumNode, endpointSlice, service } from './fixtures';
-import { MemorySource } from './memory-source';
+import { MemorySource } from '@ciliary/testing';
 
 const logger = silentLogger();
 let etcd: EtcdServer;
@@ -57,12 +57,12 @@ afterAll(async () => {
 
 function populatedSource(): MemorySource {
   const source = new MemorySource(EXPORT_KINDS);
-  source.apply(Kinds.Service, service('shop', 'web', '10.96.0.10', { 'service.cilium.io/global': 'true' }));
-  source.apply(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.2.0.5', '10.2.0.6']));
-  source.apply(Kinds.Service, service('shop', 'db', '10.96.0.11'));
-  source.apply(CiliumMeshKinds.CiliumNode, ciliumNode('n1', '192.168.2.1', '10.2.0.0/24'));
-  source.apply(CiliumMeshKinds.CiliumIdentity, ciliumIdentity(131_073, { 'k8s:app': 'web' }));
-  source.apply(
+  source.upsert(Kinds.Service, service('shop', 'web', '10.96.0.10', { 'service.cilium.io/global': 'true' }));
+  source.upsert(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.2.0.5', '10.2.0.6']));
+  source.upsert(Kinds.Service, service('shop', 'db', '10.96.0.11'));
+  source.upsert(CiliumMeshKinds.CiliumNode, ciliumNode('n1', '192.168.2.1', '10.2.0.0/24'));
+  source.upsert(CiliumMeshKinds.CiliumIdentity, ciliumIdentity(131_073, { 'k8s:app': 'web' }));
+  source.upsert(
     CiliumMeshKinds.CiliumEndpoint,
     ciliumEndpoint('shop', 'web-1', '10.2.0.5', '192.168.2.1', 131_073),
   );
@@ -116,8 +116,8 @@ describe('the exporter', () => {
     const events: KvWatchEvent[] = [];
     kv.watch('cilium/state/', before.revision + 1, { event: (e) => events.push(e), lost: () => undefined });
 
-    source.apply(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.2.0.5', '10.2.0.7']));
-    source.remove(Kinds.Service, service('shop', 'db', '10.96.0.11'));
+    source.upsert(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.2.0.5', '10.2.0.7']));
+    source.delete(Kinds.Service, service('shop', 'db', '10.96.0.11'));
     await waitFor(() => events.length === 2, { description: 'two changes' });
     await exporter.whenIdle();
     expect(events.map((e) => `${e.type} ${e.key}`).sort()).toEqual([
@@ -169,7 +169,7 @@ describe('the exporter', () => {
     const exporter = startExporter(source, kv);
     await exporter.whenSynced();
     await etcd.stop();
-    source.apply(Kinds.Service, service('shop', 'cart', '10.96.0.12'));
+    source.upsert(Kinds.Service, service('shop', 'cart', '10.96.0.12'));
     await waitFor(() => exporter.status().writer.failures > 0, { description: 'a failed write' });
     await etcd.resume();
     await waitFor(async () => (await kv.get('cilium/state/services/v1/east/shop/cart')) !== undefined, {
@@ -181,7 +181,7 @@ describe('the exporter', () => {
   test('reports input it cannot export', async () => {
     const kv = store();
     const source = new MemorySource(EXPORT_KINDS);
-    source.apply(CiliumMeshKinds.CiliumIdentity, ciliumIdentity(70_000, { 'k8s:app': 'x' }));
+    source.upsert(CiliumMeshKinds.CiliumIdentity, ciliumIdentity(70_000, { 'k8s:app': 'x' }));
     await source.start();
     const exporter = startExporter(source, kv);
     await exporter.whenSynced();

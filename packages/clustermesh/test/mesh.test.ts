@@ -9,7 +9,7 @@ import { mergeServices, toServiceListJson } from '../src/merge';
 import { CiliumMeshKinds } from '../src/local-services';
 import { EtcdServer } from './etcd-server';
 import { ciliumIdentity, endpointSlice, service } from './fixtures';
-import { MemorySource } from './memory-source';
+import { MemorySource } from '@ciliary/testing';
 
 /**
  * Three clusters, each with its own etcd server, exporter and resources; the
@@ -34,9 +34,9 @@ function webService(annotations: Record<string, string>): KubeObject {
 
 async function startCluster(name: Name, id: number, backends: string[], ttl = 30): Promise<Cluster> {
   const source = new MemorySource(EXPORT_KINDS);
-  source.apply(Kinds.Service, webService({ 'service.cilium.io/global': 'true' }));
-  source.apply(Kinds.EndpointSlice, endpointSlice('shop', 'web', backends));
-  source.apply(CiliumMeshKinds.CiliumIdentity, ciliumIdentity(id * 65_536 + 1, { 'k8s:app': 'web' }));
+  source.upsert(Kinds.Service, webService({ 'service.cilium.io/global': 'true' }));
+  source.upsert(Kinds.EndpointSlice, endpointSlice('shop', 'web', backends));
+  source.upsert(CiliumMeshKinds.CiliumIdentity, ciliumIdentity(id * 65_536 + 1, { 'k8s:app': 'web' }));
   await source.start();
   const cluster = { source } as Cluster;
   await exportFrom(cluster, name, id, ttl);
@@ -165,15 +165,15 @@ describe('three clusters over three etcd servers', () => {
     await waitFor(() => mesh.isReady());
     const global = local({ 'service.cilium.io/global': 'true' });
 
-    c2.source.apply(
+    c2.source.upsert(
       Kinds.Service,
       webService({ 'service.cilium.io/global': 'true', 'service.cilium.io/shared': 'false' }),
     );
     await waitFor(() => !view(mesh, global).some((b) => b.includes('(c2)')), {
       description: 'c2 to stop sharing',
     });
-    c2.source.apply(Kinds.Service, webService({ 'service.cilium.io/global': 'true' }));
-    c2.source.apply(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.2.0.7', '10.2.0.8']));
+    c2.source.upsert(Kinds.Service, webService({ 'service.cilium.io/global': 'true' }));
+    c2.source.upsert(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.2.0.7', '10.2.0.8']));
     await waitFor(() => view(mesh, global).filter((b) => b.includes('(c2)')).length === 2, {
       description: 'c2 again',
     });
@@ -195,7 +195,7 @@ describe('three clusters over three etcd servers', () => {
     await etcds.c2.stop();
     await waitFor(() => mesh.status().clusters[0]?.connected === false, { description: 'c2 disconnected' });
     expect(view(mesh, global)).toContain('10.2.0.1:8080(c2)');
-    c2.source.apply(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.2.0.1', '10.2.0.2']));
+    c2.source.upsert(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.2.0.1', '10.2.0.2']));
     await etcds.c2.resume();
     await waitFor(() => view(mesh, global).includes('10.2.0.2:8080(c2)'), {
       timeoutMs: 20_000,
@@ -212,7 +212,7 @@ describe('three clusters over three etcd servers', () => {
     const global = local({ 'service.cilium.io/global': 'true' });
 
     etcds.c3.pause();
-    c3.source.apply(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.3.0.1', '10.3.0.9']));
+    c3.source.upsert(Kinds.EndpointSlice, endpointSlice('shop', 'web', ['10.3.0.1', '10.3.0.9']));
     await waitFor(() => c3.exporter.status().writer.failures > 0, {
       timeoutMs: 10_000,
       description: 'a timed-out write',

@@ -1,14 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { Kinds, silentLogger } from '@ciliary/core';
 import { egressGwPolicyKeyFor, egressPolicyMap, MemoryBackend, TypedMap } from '@ciliary/ebpf-maps';
-import { FakeClock } from '@ciliary/testing';
+import { FakeClock, MemorySource } from '@ciliary/testing';
 import {
   EGRESS_WATCHED_KINDS,
   EgressGatewayController,
   type EgressPolicyMap,
   type HostInterfaces,
 } from '../src';
-import { MemorySource } from './support/memory-source';
 
 function dump(map: EgressPolicyMap): string[] {
   return map

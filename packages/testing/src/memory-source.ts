@@ -2,6 +2,7 @@ import {
   kindId,
   resourceKey,
   type KubeObject,
+  type ResourceEvent,
   type ResourceHandler,
   type ResourceKind,
   type ResourceSource,
@@ -10,15 +11,18 @@ import {
 } from '@ciliary/core';
 
 /**
- * A ResourceSource over objects held in memory, following core's contract
- * (replay of known objects, then `synced` once the kind is marked synced, then
- * live changes). The egress package may not import the resource-source
- * adapter, and the contract is all the controller sees.
+ * A ResourceSource over objects held in memory, for tests that change cluster state object by
+ * object. It keeps core's contract: a subscriber gets every known object of its kind, then
+ * `synced` once that kind is synced, then live changes, all delivered synchronously.
+ *
+ * A kind is synced by `markSynced`, or by `start` for every kind given to the constructor.
  */
 export class MemorySource implements ResourceSource {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly handlers = new Map<string, Set<ResourceHandler>>();
   private readonly synced = new Set<string>();
+
+  constructor(private readonly kinds: readonly ResourceKind[] = []) {}
 
   subscribe<T extends KubeObject = KubeObject>(kind: ResourceKind, handler: ResourceHandler<T>): Unsubscribe {
     const id = kindId(kind);
@@ -35,36 +39,50 @@ export class MemorySource implements ResourceSource {
     return [...this.store(kindId(kind)).values()] as T[];
   }
 
-  async start(): Promise<void> {}
+  async start(): Promise<void> {
+    for (const kind of this.kinds) this.markSynced(kind);
+  }
+
   async stop(): Promise<void> {}
 
   status(): ResourceSourceStatus {
-    return { type: 'local', origin: 'memory', synced: true, kinds: [], problems: [] };
+    const kinds = [...this.objects].map(([kind, objects]) => ({
+      kind,
+      objects: objects.size,
+      synced: this.synced.has(kind),
+    }));
+    const synced = kinds.every((k) => k.synced);
+    return { type: 'local', origin: 'memory', synced, kinds, problems: [] };
   }
 
   markSynced(kind: ResourceKind): void {
     const id = kindId(kind);
+    if (this.synced.has(id)) return;
     this.synced.add(id);
-    for (const h of this.handlers.get(id) ?? []) h({ type: 'synced' });
+    this.emit(id, { type: 'synced' });
   }
 
   upsert(kind: ResourceKind, object: KubeObject): void {
     const key = resourceKey(object);
     this.store(kindId(kind)).set(key, object);
-    for (const h of this.handlers.get(kindId(kind)) ?? []) h({ type: 'upsert', key, object });
+    this.emit(kindId(kind), { type: 'upsert', key, object });
   }
 
   delete(kind: ResourceKind, object: KubeObject): void {
     const key = resourceKey(object);
-    this.store(kindId(kind)).delete(key);
-    for (const h of this.handlers.get(kindId(kind)) ?? []) h({ type: 'delete', key, object });
+    if (this.store(kindId(kind)).delete(key)) this.emit(kindId(kind), { type: 'delete', key, object });
   }
 
   private store(id: string): Map<string, KubeObject> {
-    const existing = this.objects.get(id);
-    if (existing) return existing;
-    const created = new Map<string, KubeObject>();
-    this.objects.set(id, created);
-    return created;
+    let store = this.objects.get(id);
+    if (!store) {
+      store = new Map();
+      this.objects.set(id, store);
+    }
+    return store;
+  }
+
+  private emit(id: string, event: ResourceEvent): void {
+    for (const handler of this.handlers.get(id) ?? []) handler(event);
   }
 }
