@@ -1,7 +1,7 @@
 import { afterAll } from '@jest/globals';
 import { KernelBackend, MemoryBackend } from '../src';
 import { backendSuite } from './support/backend-suite';
-import { bpfMaps, bpffsDir } from './support/kernel';
+import { bpfMaps, bpffsDir } from '@ciliary/testing';
 
 backendSuite({
   label: 'memory',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { kernelTest } from '@ciliary/testing';
+import { bpfMaps, bpffsDir, kernelTest } from '@ciliary/testing';
 import {
   callsMap,
   ct4AnyMap,
@@ -39,7 +39,6 @@ import {
 } from '../src';
 import { buildMaptool, compileLayoutsObject } from './support/c-layouts';
 import { expectedView, flattenFormatted } from './support/bpftool-view';
-import { bpfMaps, bpffsDir } from './support/kernel';
 import { randomValue, seededRandom } from './support/random';
 
 // The object declares every map with 1024 entries (see test/c/layouts.bpf.c).

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { Reconciler, silentLogger } from '@ciliary/core';
-import { FakeClock, kernelTest } from '@ciliary/testing';
+import { FakeClock, bpfMaps, bpffsDir, kernelTest } from '@ciliary/testing';
 import {
   CodecError,
   IpcacheMap,
@@ -24,7 +24,6 @@ import {
   type PolicyEntry,
   type PolicyKey,
 } from '../src';
-import { bpfMaps, bpffsDir } from './support/kernel';
 
 const pins = bpffsDir('typed');
 afterAll(() => {

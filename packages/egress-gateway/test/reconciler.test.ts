@@ -9,14 +9,13 @@ import {
   TypedMap,
   type MapBackend,
 } from '@ciliary/ebpf-maps';
-import { FakeClock, kernelTest } from '@ciliary/testing';
+import { FakeClock, bpfMaps, bpffsDir, kernelTest } from '@ciliary/testing';
 import {
   EgressClusterState,
   EgressGatewayReconciler,
   type EgressPolicyMap,
   type HostInterfaces,
 } from '../src';
-import { bpfMaps, bpffsDir } from './support/kernel';
 
 const pins = bpffsDir('reconciler');
 afterAll(() => pins.remove());

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { kernelTest } from '@ciliary/testing';
+import { bpfMaps, kernelTest } from '@ciliary/testing';
 import {
   InvalidArgumentError,
   KeyExistsError,
@@ -13,7 +13,6 @@ import {
   type MapBackend,
   type MapSpec,
 } from '../../src';
-import { bpfMaps } from './kernel';
 
 /** Where the suite runs: a backend factory and the pin root it may use. */
 export interface SuiteTarget {
