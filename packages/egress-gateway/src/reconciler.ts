@@ -16,7 +16,7 @@ import {
   computeEgressEntries,
   type EgressComputation,
   type EgressState,
-  type GatewayOutcome,
+  type PolicyOutcome,
   type PolicyEntry,
 } from './entries';
 
@@ -32,15 +32,8 @@ export interface EgressReconcilerOptions {
   readonly retry?: BackoffOptions;
 }
 
-/** Status of one policy on this node: its gateway(s), how many entries, the last error. */
-export interface EgressPolicyStatus {
-  readonly policy: string;
-  readonly mode: 'egressSourceIP' | 'single' | 'failover';
-  readonly gateways: readonly GatewayOutcome[];
-  readonly egressIP?: string;
-  readonly interface?: string;
-  readonly endpoints: number;
-  readonly entries: number;
+/** Status of one policy on this node: what became of it, how many entries are programmed, the last error. */
+export interface EgressPolicyStatus extends Omit<PolicyOutcome, 'errors'> {
   /** Entries written to the map and confirmed. */
   readonly programmed: number;
   readonly lastError?: string;
