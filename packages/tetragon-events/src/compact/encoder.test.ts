@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { TetragonCodec } from '../codec';
-import type { GetEventsResponse, Process } from '../model/types.generated';
+import type { GetEventsResponse, KprobeArgument, Process } from '../model/types.generated';
 import * as F from '../../test/fixtures';
 import { CompactEncoder, CompactFormatError } from './encoder';
 
@@ -108,6 +108,123 @@ describe('tetra getevents -o compact', () => {
         },
       }),
     ).toBe('📬 open    kube-system/tetragon /usr/bin/bpftool /etc/password');
+  });
+
+  // Every kprobe case of tetra's encoder that the fixtures above do not reach, with and without the
+  // arguments it reads.
+  const src = 'kube-system/tetragon /usr/bin/curl';
+  const kp = (function_name: string, args: KprobeArgument[] = []): GetEventsResponse => ({
+    process_kprobe: {
+      process: { binary: '/usr/bin/curl', pod: { namespace: 'kube-system', name: 'tetragon' } },
+      function_name,
+      args,
+    },
+  });
+  test.each<[string, GetEventsResponse, string]>([
+    [
+      'sys_open',
+      kp('__x64_sys_open', [{ int_arg: -100 }, { string_arg: '/etc/hosts' }]),
+      `📬️ open    ${src} /etc/hosts`,
+    ],
+    ['sys_open, one argument', kp('__x64_sys_open', [{ int_arg: -100 }]), `📬️ open    ${src} `],
+    [
+      'sys_close with a file',
+      kp('__x64_sys_close', [{ file_arg: { path: '/tmp/a b' } }]),
+      `📪 close   ${src} /tmp/a b`,
+    ],
+    [
+      'sys_pivot_root',
+      kp('__x64_sys_pivot_root', [{ string_arg: '/new' }, { string_arg: '/old' }]),
+      `💾 pivot_root ${src} /new /old`,
+    ],
+    ['sys_pivot_root, no arguments', kp('__x64_sys_pivot_root'), `💾 pivot_root ${src}  `],
+    ['proc_exec_connector', kp('proc_exec_connector'), `🔧 proc_exec_connector ${src}`],
+    [
+      'sys_setns, unknown flag',
+      kp('__x64_sys_setns', [{ int_arg: 3 }, { int_arg: 1 }]),
+      `🔧 setns   ${src} `,
+    ],
+    ['sys_setns, any', kp('__x64_sys_setns', [{ int_arg: 3 }, {}]), `🔧 setns   ${src} any`],
+    [
+      'security_bpf_map_create',
+      kp('security_bpf_map_create', [
+        {
+          bpf_map_arg: {
+            MapType: 'BPF_MAP_TYPE_ARRAY',
+            MapName: 'm',
+            KeySize: 4,
+            ValueSize: 8,
+            MaxEntries: 1,
+          },
+        },
+      ]),
+      `🗺 bpf_map_create ${src} BPF_MAP_TYPE_ARRAY m key size 4 value size 8 max entries 1`,
+    ],
+    [
+      'security_file_permission, write',
+      kp('security_file_permission', [{ file_arg: { path: '/etc/passwd' } }, { int_arg: 2 }]),
+      `📝 write   ${src} /etc/passwd`,
+    ],
+    [
+      'security_file_permission, other mask',
+      kp('security_file_permission', [{ file_arg: { path: '/etc/passwd' } }, { int_arg: 8 }]),
+      `❓ security_file_permission ${src} /etc/passwd`,
+    ],
+    [
+      'security_file_permission, one argument',
+      kp('security_file_permission', [{ file_arg: { path: '/etc/passwd' } }]),
+      `❓ security_file_permission ${src} `,
+    ],
+    [
+      'security_mmap_file, rwx',
+      kp('security_mmap_file', [{ file_arg: { path: '/lib/x.so' } }, { uint_arg: 7 }]),
+      `📝 mmap-rwx ${src} /lib/x.so`,
+    ],
+    [
+      'security_mmap_file, no protection',
+      kp('security_mmap_file', [{ file_arg: { path: '/lib/x.so' } }, {}]),
+      `📝 mmap-   ${src} /lib/x.so`,
+    ],
+    [
+      'security_mmap_file, one argument',
+      kp('security_mmap_file', [{ file_arg: { path: '/lib/x.so' } }]),
+      `❓ security_mmap_file ${src} `,
+    ],
+    [
+      'security_path_truncate',
+      kp('security_path_truncate', [{ path_arg: { path: '/var/log/x' } }]),
+      `📝 truncate ${src} /var/log/x`,
+    ],
+    [
+      'security_path_truncate, no arguments',
+      kp('security_path_truncate'),
+      `❓ security_path_truncate ${src} `,
+    ],
+    [
+      'security_file_truncate',
+      kp('security_file_truncate', [{ file_arg: { path: '/var/log/y' } }]),
+      `📝 truncate ${src} /var/log/y`,
+    ],
+    [
+      'security_file_truncate, no arguments',
+      kp('security_file_truncate'),
+      `❓ security_file_truncate ${src} `,
+    ],
+    [
+      'usdt',
+      {
+        process_usdt: {
+          process: { binary: '/usr/bin/curl' },
+          path: '/usr/lib/libc.so.6',
+          provider: 'libc',
+          name: 'setjmp',
+        },
+      },
+      '🕵️ usdt    node-1 /usr/bin/curl /usr/lib/libc.so.6 libc setjmp',
+    ],
+    ['test', { test: {} }, 'TEST EVENT'],
+  ])('kprobe and other cases: %s', (_name, event, expected) => {
+    expect(plain.eventToString({ node_name: 'node-1', ...event })).toBe(expected);
   });
 
   test.each([
