@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { TetragonCodec } from './codec';
 import { ALL_LINES, EXEC_POD, EXIT_STATUS, KPROBE_FILE_PERMISSION, KPROBE_READ } from '../test/fixtures';
 import type { GetEventsResponse } from './model/types.generated';
+import type { FieldKind, FieldTable, MessageTable } from './schema/table';
 
 const codec = new TetragonCodec();
 
@@ -187,5 +188,107 @@ describe('protobuf binary', () => {
       codec.encode('tetragon.GetEventsResponse', event),
     );
     expect(back.process_exec?.process).toEqual({ pid: 0, uid: 0 });
+  });
+});
+
+describe('every field of the API', () => {
+  const TIMESTAMP = '2024-04-14T02:18:14.100Z';
+
+  /** A non-zero value of a field's kind, in the canonical JSON form. */
+  function sampleScalar(kind: FieldKind, field: FieldTable): unknown {
+    switch (kind) {
+      case 'string':
+        return `s${field.id}`;
+      case 'int32':
+        return -field.id;
+      case 'uint32':
+        return field.id;
+      case 'int64':
+        return '-9007199254740993';
+      case 'uint64':
+        return '18446744073709551615';
+      case 'bool':
+        return true;
+      case 'double':
+        return 1.5;
+      case 'bytes':
+        return 'AQID';
+      case 'enum': {
+        const names = [...(field.enumTable?.byName ?? [])].filter(([, n]) => n !== 0);
+        return names[0]?.[0];
+      }
+      case 'timestamp':
+        return TIMESTAMP;
+      case 'duration':
+        return '1.500s';
+      case 'fieldMask':
+        return 'process.binary,parent';
+      default:
+        return undefined;
+    }
+  }
+
+  function sampleValue(field: FieldTable, depth: number): unknown {
+    let one: unknown;
+    if (field.kind === 'message')
+      one = field.message && depth < 4 ? sampleMessage(field.message, depth + 1) : undefined;
+    else if (field.kind === 'wrapper') one = field.wrapped ? sampleScalar(field.wrapped, field) : undefined;
+    else one = sampleScalar(field.kind, field);
+    if (one === undefined) return undefined;
+    if (field.map) return { k: String(one) };
+    return field.repeated ? [one] : one;
+  }
+
+  /** Every field set, the first member of each oneof only. */
+  function sampleMessage(
+    table: MessageTable,
+    depth: number,
+    oneofMember?: FieldTable,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const field of table.fields) {
+      if (field.oneof !== undefined) {
+        const chosen = oneofMember?.oneof === field.oneof ? oneofMember : table.oneofs.get(field.oneof)?.[0];
+        if (chosen !== field) continue;
+      }
+      const value = sampleValue(field, depth);
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0)) out[field.name] = value;
+    }
+    return out;
+  }
+
+  /** One sample per oneof member of every message reachable from the root, each inside a full root. */
+  function samples(root: MessageTable): Array<[string, Record<string, unknown>]> {
+    const out: Array<[string, Record<string, unknown>]> = [['root', sampleMessage(root, 0)]];
+    for (const [oneof, members] of root.oneofs)
+      for (const member of members.slice(1))
+        out.push([`${oneof}=${member.name}`, sampleMessage(root, 0, member)]);
+    return out;
+  }
+
+  const kprobeArgs = codec.tables.message('tetragon.KprobeArgument');
+  const kprobeCases = [...kprobeArgs.oneofs.get('arg')!].map(
+    (member) =>
+      [
+        member.name,
+        { process_kprobe: { function_name: 'f', args: [sampleMessage(kprobeArgs, 0, member)] } },
+      ] as const,
+  );
+
+  test.each([...samples(codec.events), ...kprobeCases])(
+    '%s: JSON and protobuf round trips keep it',
+    (_name, event) => {
+      const written = codec.stringifyEvent(event as GetEventsResponse);
+      const read = parse(written, true);
+      expect(read).toEqual(event);
+      expect(codec.stringifyEvent(read)).toBe(written);
+      const bytes = codec.encode('tetragon.GetEventsResponse', read);
+      expect(codec.stringifyEvent(codec.decode('tetragon.GetEventsResponse', bytes))).toBe(written);
+    },
+  );
+
+  test('every KprobeArgument member is covered (numbers 1 to 33 but 18, which is label)', () => {
+    expect(kprobeCases).toHaveLength(32);
+    expect(kprobeCases.map(([name]) => name)).toContain('sockaddrun_arg');
   });
 });
