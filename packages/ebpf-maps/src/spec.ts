@@ -103,6 +103,18 @@ export function conditionalPreallocFlags(type: MapType, preallocate = false): nu
   return 0;
 }
 
+/** A map pinned by name with its key and value codecs: the definition every Cilium map here has. */
+export function pinnedMapDefinition<K, V>(
+  name: string,
+  type: MapType,
+  key: Codec<K>,
+  value: Codec<V>,
+  maxEntries: number,
+  options: MapOptions = {},
+): MapDefinition<K, V> {
+  return { spec: pinnedSpec(name, type, key, value, maxEntries, options), key, value };
+}
+
 /** Builds a pinned spec from the codecs' sizes. */
 export function pinnedSpec(
   name: string,

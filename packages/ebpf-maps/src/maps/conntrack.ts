@@ -1,6 +1,6 @@
 import { structCodec } from '../codec/codec';
 import { be16, bits, ipv4, ipv6, padBits, u16, u32, u64, u8, withAliases } from '../codec/layout';
-import { MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
+import { MapType, pinnedMapDefinition, type MapDefinition, type MapOptions } from '../spec';
 
 /** `ipv4_ct_tuple.flags` (TUPLE_F_*). */
 export const TupleFlags = { Out: 0, In: 1, Related: 2, Service: 4 } as const;
@@ -127,34 +127,26 @@ export const CT_MAP_ANY_DEFAULT_MAX = 262144;
 
 /** `cilium_ct4_global`: TCP connection tracking (LRU hash). */
 export function ct4TcpMap(options: MapOptions = {}): MapDefinition<Ipv4CtTuple, CtEntry> {
-  return {
-    spec: pinnedSpec(
-      CT_MAP_TCP4_NAME,
-      MapType.LruHash,
-      ipv4CtTuple,
-      ctEntry,
-      CT_MAP_TCP_DEFAULT_MAX,
-      options,
-    ),
-    key: ipv4CtTuple,
-    value: ctEntry,
-  };
+  return pinnedMapDefinition(
+    CT_MAP_TCP4_NAME,
+    MapType.LruHash,
+    ipv4CtTuple,
+    ctEntry,
+    CT_MAP_TCP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /** `cilium_ct_any4_global`: non-TCP connection tracking (LRU hash). */
 export function ct4AnyMap(options: MapOptions = {}): MapDefinition<Ipv4CtTuple, CtEntry> {
-  return {
-    spec: pinnedSpec(
-      CT_MAP_ANY4_NAME,
-      MapType.LruHash,
-      ipv4CtTuple,
-      ctEntry,
-      CT_MAP_ANY_DEFAULT_MAX,
-      options,
-    ),
-    key: ipv4CtTuple,
-    value: ctEntry,
-  };
+  return pinnedMapDefinition(
+    CT_MAP_ANY4_NAME,
+    MapType.LruHash,
+    ipv4CtTuple,
+    ctEntry,
+    CT_MAP_ANY_DEFAULT_MAX,
+    options,
+  );
 }
 
 export const CT_MAP_TCP6_NAME = 'cilium_ct6_global';
@@ -162,32 +154,24 @@ export const CT_MAP_ANY6_NAME = 'cilium_ct_any6_global';
 
 /** `cilium_ct6_global`: IPv6 TCP connection tracking (LRU hash), the same `ct_entry` values as IPv4. */
 export function ct6TcpMap(options: MapOptions = {}): MapDefinition<Ipv6CtTuple, CtEntry> {
-  return {
-    spec: pinnedSpec(
-      CT_MAP_TCP6_NAME,
-      MapType.LruHash,
-      ipv6CtTuple,
-      ctEntry,
-      CT_MAP_TCP_DEFAULT_MAX,
-      options,
-    ),
-    key: ipv6CtTuple,
-    value: ctEntry,
-  };
+  return pinnedMapDefinition(
+    CT_MAP_TCP6_NAME,
+    MapType.LruHash,
+    ipv6CtTuple,
+    ctEntry,
+    CT_MAP_TCP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /** `cilium_ct_any6_global`: IPv6 non-TCP connection tracking (LRU hash). */
 export function ct6AnyMap(options: MapOptions = {}): MapDefinition<Ipv6CtTuple, CtEntry> {
-  return {
-    spec: pinnedSpec(
-      CT_MAP_ANY6_NAME,
-      MapType.LruHash,
-      ipv6CtTuple,
-      ctEntry,
-      CT_MAP_ANY_DEFAULT_MAX,
-      options,
-    ),
-    key: ipv6CtTuple,
-    value: ctEntry,
-  };
+  return pinnedMapDefinition(
+    CT_MAP_ANY6_NAME,
+    MapType.LruHash,
+    ipv6CtTuple,
+    ctEntry,
+    CT_MAP_ANY_DEFAULT_MAX,
+    options,
+  );
 }

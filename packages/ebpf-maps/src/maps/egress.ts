@@ -2,7 +2,7 @@ import { structCodec } from '../codec/codec';
 import { ipv4, u32 } from '../codec/layout';
 import { CodecError } from '../errors';
 import { formatAddress, parseCidr, parseIPv4 } from '../ip';
-import { MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
+import { MapType, pinnedMapDefinition, type MapDefinition, type MapOptions } from '../spec';
 
 /** `struct egress_gw_policy_key`: LPM over the full source IP, then the destination CIDR. */
 export interface EgressGwPolicyKey {
@@ -66,16 +66,12 @@ export const EGRESS_POLICY_MAP_DEFAULT_MAX = 16384;
 export function egressPolicyMap(
   options: MapOptions = {},
 ): MapDefinition<EgressGwPolicyKey, EgressGwPolicyEntry> {
-  return {
-    spec: pinnedSpec(
-      EGRESS_POLICY_MAP_NAME,
-      MapType.LpmTrie,
-      egressGwPolicyKey,
-      egressGwPolicyEntry,
-      EGRESS_POLICY_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: egressGwPolicyKey,
-    value: egressGwPolicyEntry,
-  };
+  return pinnedMapDefinition(
+    EGRESS_POLICY_MAP_NAME,
+    MapType.LpmTrie,
+    egressGwPolicyKey,
+    egressGwPolicyEntry,
+    EGRESS_POLICY_MAP_DEFAULT_MAX,
+    options,
+  );
 }

@@ -2,7 +2,7 @@ import { structCodec } from '../codec/codec';
 import { addressUnion, mac, pad, u16, u32, u8 } from '../codec/layout';
 import { CodecError } from '../errors';
 import { formatAddress, parseCidr } from '../ip';
-import { MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
+import { MapType, pinnedMapDefinition, type MapDefinition, type MapOptions } from '../spec';
 import { EndpointKeyFamily } from './ipcache';
 
 /** `struct endpoint_key` (packed, 20 bytes): keys of `cilium_lxc` and both sides of `cilium_tunnel_map`. */
@@ -70,11 +70,14 @@ export const TUNNEL_MAP_DEFAULT_MAX = 65536;
 
 /** `cilium_lxc`: local endpoints by IP. */
 export function lxcMap(options: MapOptions = {}): MapDefinition<EndpointKey, EndpointInfo> {
-  return {
-    spec: pinnedSpec(LXC_MAP_NAME, MapType.Hash, endpointKey, endpointInfo, LXC_MAP_DEFAULT_MAX, options),
-    key: endpointKey,
-    value: endpointInfo,
-  };
+  return pinnedMapDefinition(
+    LXC_MAP_NAME,
+    MapType.Hash,
+    endpointKey,
+    endpointInfo,
+    LXC_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /**
@@ -82,16 +85,12 @@ export function lxcMap(options: MapOptions = {}): MapDefinition<EndpointKey, End
  * the destination) to the node's IP; the value's `key` is the encryption key.
  */
 export function tunnelMap(options: MapOptions = {}): MapDefinition<EndpointKey, EndpointKey> {
-  return {
-    spec: pinnedSpec(
-      TUNNEL_MAP_NAME,
-      MapType.Hash,
-      endpointKey,
-      endpointKey,
-      TUNNEL_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: endpointKey,
-    value: endpointKey,
-  };
+  return pinnedMapDefinition(
+    TUNNEL_MAP_NAME,
+    MapType.Hash,
+    endpointKey,
+    endpointKey,
+    TUNNEL_MAP_DEFAULT_MAX,
+    options,
+  );
 }

@@ -2,7 +2,7 @@ import { structCodec } from '../codec/codec';
 import { addressUnion, ipv4, pad, u32, u8 } from '../codec/layout';
 import { CodecError } from '../errors';
 import { formatAddress, parseCidr } from '../ip';
-import { MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
+import { MapType, pinnedMapDefinition, type MapDefinition, type MapOptions } from '../spec';
 
 /** `ENDPOINT_KEY_IPV4` / `ENDPOINT_KEY_IPV6`: the family byte of ipcache and endpoint keys. */
 export const EndpointKeyFamily = { IPv4: 1, IPv6: 2 } as const;
@@ -68,16 +68,12 @@ export const IPCACHE_MAP_DEFAULT_MAX = 512000;
 
 /** `cilium_ipcache`: IP/CIDR to security identity and tunnel endpoint (LPM trie). */
 export function ipcacheMap(options: MapOptions = {}): MapDefinition<IpcacheKey, RemoteEndpointInfo> {
-  return {
-    spec: pinnedSpec(
-      IPCACHE_MAP_NAME,
-      MapType.LpmTrie,
-      ipcacheKey,
-      remoteEndpointInfo,
-      IPCACHE_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: ipcacheKey,
-    value: remoteEndpointInfo,
-  };
+  return pinnedMapDefinition(
+    IPCACHE_MAP_NAME,
+    MapType.LpmTrie,
+    ipcacheKey,
+    remoteEndpointInfo,
+    IPCACHE_MAP_DEFAULT_MAX,
+    options,
+  );
 }

@@ -1,6 +1,6 @@
 import { be16Codec, structCodec, u32ArrayCodec, u32Codec, u8Codec, type Codec } from '../codec/codec';
 import { be16, ipv4, padBits, pad, u16, u32, u64, u8, withAliases, bits, type Field } from '../codec/layout';
-import { MapType, pinnedSpec, type MapDefinition, type MapOptions, type MapSpec } from '../spec';
+import { MapType, pinnedMapDefinition, type MapDefinition, type MapOptions, type MapSpec } from '../spec';
 
 /** `lb4_service.flags` (SVC_FLAG_*). */
 export const ServiceFlags = {
@@ -116,41 +116,36 @@ export const LB_AFFINITY_MATCH_MAP_NAME = 'cilium_lb_affinity_match';
 export const LB4_SOURCE_RANGE_MAP_NAME = 'cilium_lb4_source_range';
 
 export function lb4ServicesMap(options: MapOptions = {}): MapDefinition<Lb4Key, Lb4Service> {
-  return {
-    spec: pinnedSpec(LB4_SERVICES_MAP_NAME, MapType.Hash, lb4Key, lb4Service, LB_MAP_DEFAULT_MAX, options),
-    key: lb4Key,
-    value: lb4Service,
-  };
+  return pinnedMapDefinition(
+    LB4_SERVICES_MAP_NAME,
+    MapType.Hash,
+    lb4Key,
+    lb4Service,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 export function lb4BackendsMap(options: MapOptions = {}): MapDefinition<number, Lb4Backend> {
-  return {
-    spec: pinnedSpec(
-      LB4_BACKENDS_MAP_NAME,
-      MapType.Hash,
-      backendIdKey,
-      lb4Backend,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: backendIdKey,
-    value: lb4Backend,
-  };
+  return pinnedMapDefinition(
+    LB4_BACKENDS_MAP_NAME,
+    MapType.Hash,
+    backendIdKey,
+    lb4Backend,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 export function lb4ReverseNatMap(options: MapOptions = {}): MapDefinition<number, Lb4ReverseNat> {
-  return {
-    spec: pinnedSpec(
-      LB4_REVERSE_NAT_MAP_NAME,
-      MapType.Hash,
-      revNatIndexKey,
-      lb4ReverseNat,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: revNatIndexKey,
-    value: lb4ReverseNat,
-  };
+  return pinnedMapDefinition(
+    LB4_REVERSE_NAT_MAP_NAME,
+    MapType.Hash,
+    revNatIndexKey,
+    lb4ReverseNat,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /** The inner map of `cilium_lb4_maglev`: one entry (key 0) holding the table of backend IDs, `__u32[M]`. */
@@ -257,33 +252,25 @@ export const lbAffinityMatch = structCodec<LbAffinityMatch>({
 });
 
 export function lb4AffinityMap(options: MapOptions = {}): MapDefinition<Lb4AffinityKey, LbAffinityVal> {
-  return {
-    spec: pinnedSpec(
-      LB4_AFFINITY_MAP_NAME,
-      MapType.LruHash,
-      lb4AffinityKey,
-      lbAffinityVal,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: lb4AffinityKey,
-    value: lbAffinityVal,
-  };
+  return pinnedMapDefinition(
+    LB4_AFFINITY_MAP_NAME,
+    MapType.LruHash,
+    lb4AffinityKey,
+    lbAffinityVal,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 export function lbAffinityMatchMap(options: MapOptions = {}): MapDefinition<LbAffinityMatch, number> {
-  return {
-    spec: pinnedSpec(
-      LB_AFFINITY_MATCH_MAP_NAME,
-      MapType.Hash,
-      lbAffinityMatch,
-      u8Codec,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: lbAffinityMatch,
-    value: u8Codec,
-  };
+  return pinnedMapDefinition(
+    LB_AFFINITY_MATCH_MAP_NAME,
+    MapType.Hash,
+    lbAffinityMatch,
+    u8Codec,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /** `struct lb4_src_range_key`: LPM key of a service's allowed source CIDRs. */
@@ -304,16 +291,12 @@ export const lb4SrcRangeKey = structCodec<Lb4SrcRangeKey>({
 export const SOURCE_RANGE_STATIC_PREFIX_BITS = 32;
 
 export function lb4SourceRangeMap(options: MapOptions = {}): MapDefinition<Lb4SrcRangeKey, number> {
-  return {
-    spec: pinnedSpec(
-      LB4_SOURCE_RANGE_MAP_NAME,
-      MapType.LpmTrie,
-      lb4SrcRangeKey,
-      u8Codec,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: lb4SrcRangeKey,
-    value: u8Codec,
-  };
+  return pinnedMapDefinition(
+    LB4_SOURCE_RANGE_MAP_NAME,
+    MapType.LpmTrie,
+    lb4SrcRangeKey,
+    u8Codec,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }

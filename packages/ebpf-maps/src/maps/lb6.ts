@@ -1,6 +1,6 @@
 import { structCodec } from '../codec/codec';
 import { be16, bits, ipv6, pad, padBits, u16, u32, u8, withAliases, type Field } from '../codec/layout';
-import { MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
+import { MapType, pinnedMapDefinition, type MapDefinition, type MapOptions } from '../spec';
 import {
   backendIdKey,
   LB_MAP_DEFAULT_MAX,
@@ -145,42 +145,37 @@ export const LB6_AFFINITY_MAP_NAME = 'cilium_lb6_affinity';
 export const LB6_SOURCE_RANGE_MAP_NAME = 'cilium_lb6_source_range';
 
 export function lb6ServicesMap(options: MapOptions = {}): MapDefinition<Lb6Key, Lb6Service> {
-  return {
-    spec: pinnedSpec(LB6_SERVICES_MAP_NAME, MapType.Hash, lb6Key, lb6Service, LB_MAP_DEFAULT_MAX, options),
-    key: lb6Key,
-    value: lb6Service,
-  };
+  return pinnedMapDefinition(
+    LB6_SERVICES_MAP_NAME,
+    MapType.Hash,
+    lb6Key,
+    lb6Service,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 export function lb6BackendsMap(options: MapOptions = {}): MapDefinition<number, Lb6Backend> {
-  return {
-    spec: pinnedSpec(
-      LB6_BACKENDS_MAP_NAME,
-      MapType.Hash,
-      backendIdKey,
-      lb6Backend,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: backendIdKey,
-    value: lb6Backend,
-  };
+  return pinnedMapDefinition(
+    LB6_BACKENDS_MAP_NAME,
+    MapType.Hash,
+    backendIdKey,
+    lb6Backend,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /** `cilium_lb6_reverse_nat`: keyed by the service's rev_nat_index in network order, like IPv4's. */
 export function lb6ReverseNatMap(options: MapOptions = {}): MapDefinition<number, Lb6ReverseNat> {
-  return {
-    spec: pinnedSpec(
-      LB6_REVERSE_NAT_MAP_NAME,
-      MapType.Hash,
-      revNatIndexKey,
-      lb6ReverseNat,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: revNatIndexKey,
-    value: lb6ReverseNat,
-  };
+  return pinnedMapDefinition(
+    LB6_REVERSE_NAT_MAP_NAME,
+    MapType.Hash,
+    revNatIndexKey,
+    lb6ReverseNat,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /** `cilium_lb6_maglev`: as `cilium_lb4_maglev`, rev_nat_index (network order) to an inner `__u32[M]` table. */
@@ -202,31 +197,23 @@ export function lb6MaglevMap(tableSize: number, options: MapOptions = {}): MapDe
 }
 
 export function lb6AffinityMap(options: MapOptions = {}): MapDefinition<Lb6AffinityKey, LbAffinityVal> {
-  return {
-    spec: pinnedSpec(
-      LB6_AFFINITY_MAP_NAME,
-      MapType.LruHash,
-      lb6AffinityKey,
-      lbAffinityVal,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: lb6AffinityKey,
-    value: lbAffinityVal,
-  };
+  return pinnedMapDefinition(
+    LB6_AFFINITY_MAP_NAME,
+    MapType.LruHash,
+    lb6AffinityKey,
+    lbAffinityVal,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 export function lb6SourceRangeMap(options: MapOptions = {}): MapDefinition<Lb6SrcRangeKey, number> {
-  return {
-    spec: pinnedSpec(
-      LB6_SOURCE_RANGE_MAP_NAME,
-      MapType.LpmTrie,
-      lb6SrcRangeKey,
-      u8Codec,
-      LB_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: lb6SrcRangeKey,
-    value: u8Codec,
-  };
+  return pinnedMapDefinition(
+    LB6_SOURCE_RANGE_MAP_NAME,
+    MapType.LpmTrie,
+    lb6SrcRangeKey,
+    u8Codec,
+    LB_MAP_DEFAULT_MAX,
+    options,
+  );
 }

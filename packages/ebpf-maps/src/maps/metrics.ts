@@ -1,6 +1,6 @@
 import { structCodec } from '../codec/codec';
 import { bits, pad, padBits, u64, u8 } from '../codec/layout';
-import { MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
+import { MapType, pinnedMapDefinition, type MapDefinition, type MapOptions } from '../spec';
 
 /** `metrics_key.dir`. */
 export const MetricsDirection = { Unknown: 0, Ingress: 1, Egress: 2, Service: 3 } as const;
@@ -35,18 +35,14 @@ export const METRICS_MAP_DEFAULT_MAX = 1024;
 
 /** `cilium_metrics`: forward/drop counters per reason and direction, one value per CPU. */
 export function metricsMap(options: MapOptions = {}): MapDefinition<MetricsKey, MetricsValue> {
-  return {
-    spec: pinnedSpec(
-      METRICS_MAP_NAME,
-      MapType.PerCpuHash,
-      metricsKey,
-      metricsValue,
-      METRICS_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: metricsKey,
-    value: metricsValue,
-  };
+  return pinnedMapDefinition(
+    METRICS_MAP_NAME,
+    MapType.PerCpuHash,
+    metricsKey,
+    metricsValue,
+    METRICS_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /** Sums the per-CPU values of one key, as `cilium bpf metrics list` shows them. */

@@ -1,6 +1,6 @@
 import { structCodec } from '../codec/codec';
 import { be16, ipv4, ipv6, pad, u64, withAliases } from '../codec/layout';
-import { MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
+import { MapType, pinnedMapDefinition, type MapDefinition, type MapOptions } from '../spec';
 import { ipv4CtTuple, ipv6CtTuple, type Ipv4CtTuple, type Ipv6CtTuple } from './conntrack';
 
 /** `struct ipv4_nat_entry` (bpf/lib/nat.h): `struct nat_entry` then the translated address and port. */
@@ -35,18 +35,14 @@ export const SNAT_MAP_DEFAULT_MAX = 524288;
 
 /** `cilium_snat_v4_external`: SNAT (masquerading and NodePort) translations (LRU hash). */
 export function snat4Map(options: MapOptions = {}): MapDefinition<Ipv4CtTuple, Ipv4NatEntry> {
-  return {
-    spec: pinnedSpec(
-      SNAT_MAP_V4_NAME,
-      MapType.LruHash,
-      ipv4CtTuple,
-      ipv4NatEntry,
-      SNAT_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: ipv4CtTuple,
-    value: ipv4NatEntry,
-  };
+  return pinnedMapDefinition(
+    SNAT_MAP_V4_NAME,
+    MapType.LruHash,
+    ipv4CtTuple,
+    ipv4NatEntry,
+    SNAT_MAP_DEFAULT_MAX,
+    options,
+  );
 }
 
 /** `struct ipv6_nat_entry`: `struct nat_entry` then the translated IPv6 address and port. */
@@ -76,16 +72,12 @@ export const SNAT_MAP_V6_NAME = 'cilium_snat_v6_external';
 
 /** `cilium_snat_v6_external`: IPv6 SNAT translations (LRU hash). */
 export function snat6Map(options: MapOptions = {}): MapDefinition<Ipv6CtTuple, Ipv6NatEntry> {
-  return {
-    spec: pinnedSpec(
-      SNAT_MAP_V6_NAME,
-      MapType.LruHash,
-      ipv6CtTuple,
-      ipv6NatEntry,
-      SNAT_MAP_DEFAULT_MAX,
-      options,
-    ),
-    key: ipv6CtTuple,
-    value: ipv6NatEntry,
-  };
+  return pinnedMapDefinition(
+    SNAT_MAP_V6_NAME,
+    MapType.LruHash,
+    ipv6CtTuple,
+    ipv6NatEntry,
+    SNAT_MAP_DEFAULT_MAX,
+    options,
+  );
 }

@@ -1,6 +1,6 @@
 import { structCodec } from '../codec/codec';
 import { be16, bits, pad, padBits, u32, u64, u8 } from '../codec/layout';
-import { localMapName, MapType, pinnedSpec, type MapDefinition, type MapOptions } from '../spec';
+import { localMapName, MapType, pinnedMapDefinition, type MapDefinition, type MapOptions } from '../spec';
 
 /** Traffic direction bit of `policy_key.egress` (`egress = !dir` with CT_EGRESS = 0). */
 export const TrafficDirection = { Ingress: 0, Egress: 1 } as const;
@@ -63,11 +63,7 @@ export function policyMap(
   options: MapOptions = {},
 ): MapDefinition<PolicyKey, PolicyEntry> {
   const name = localMapName(POLICY_MAP_PREFIX, endpointId);
-  return {
-    spec: pinnedSpec(name, MapType.Hash, policyKey, policyEntry, POLICY_MAP_DEFAULT_MAX, options),
-    key: policyKey,
-    value: policyEntry,
-  };
+  return pinnedMapDefinition(name, MapType.Hash, policyKey, policyEntry, POLICY_MAP_DEFAULT_MAX, options);
 }
 
 /**
@@ -170,9 +166,12 @@ export function policyMapV2(
   options: MapOptions = {},
 ): MapDefinition<PolicyKeyV2, PolicyEntryV2> {
   const name = localMapName(POLICY_V2_MAP_PREFIX, endpointId);
-  return {
-    spec: pinnedSpec(name, MapType.LpmTrie, policyKeyV2, policyEntryV2, POLICY_MAP_DEFAULT_MAX, options),
-    key: policyKeyV2,
-    value: policyEntryV2,
-  };
+  return pinnedMapDefinition(
+    name,
+    MapType.LpmTrie,
+    policyKeyV2,
+    policyEntryV2,
+    POLICY_MAP_DEFAULT_MAX,
+    options,
+  );
 }
