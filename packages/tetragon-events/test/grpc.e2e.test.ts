@@ -118,6 +118,22 @@ describe('FineGuidanceSensors over gRPC', () => {
     stream.cancel();
   });
 
+  test('stop ends the streams of connected clients with OK and keeps their counts', async () => {
+    const stream = client.getEvents({});
+    const received: GetEventsResponse[] = [];
+    stream.on('data', (e: GetEventsResponse) => received.push(e));
+    const ended = new Promise<string>((resolve) => {
+      stream.on('end', () => resolve('end'));
+      stream.on('error', (err: ServiceError) => resolve(`error ${err.code}`));
+    });
+    await waitFor(() => server.stats().clients === 1, { description: 'the client to connect' });
+    server.publish(event(EXEC_POD));
+    await waitFor(() => received.length === 1, { description: 'one event' });
+    await server.stop();
+    await expect(ended).resolves.toBe('end');
+    expect(server.stats()).toMatchObject({ clients: 0, published: 1, sent: 1 });
+  });
+
   test('TCP with a port chosen by the system', async () => {
     const tcp = new SensorServer({ codec, address: '127.0.0.1:0', version: 'v1' });
     const address = await tcp.start();

@@ -73,6 +73,11 @@ class Listener {
     this.pump();
   }
 
+  /** Ends the stream with status OK (the server is stopping); queued events are not sent. */
+  end(): void {
+    if (!this.call.cancelled) this.call.end();
+  }
+
   private pump(): void {
     while (!this.waiting && this.queue.length > 0 && !this.call.cancelled) {
       const event = this.queue.shift()!;
@@ -144,8 +149,15 @@ export class SensorServer {
     return { clients: this.listeners.size, published: this.published, sent, overflowed };
   }
 
+  /**
+   * Ends every GetEvents stream, then stops serving: a graceful shutdown alone would wait for
+   * clients that follow the stream for ever.
+   */
   async stop(): Promise<void> {
-    for (const l of [...this.listeners]) this.listeners.delete(l);
+    for (const l of [...this.listeners]) {
+      this.forget(l);
+      l.end();
+    }
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
   }
 
@@ -167,18 +179,21 @@ export class SensorServer {
     const listener = new Listener(call, filter.value, fieldFilters.value, this.options.queueSize ?? 10_000);
     this.listeners.add(listener);
     this.logger.info({ clients: this.listeners.size }, 'GetEvents client connected');
-    const remove = (): void => {
-      if (!this.listeners.delete(listener)) return;
-      this.finished.sent += listener.sent;
-      this.finished.overflowed += listener.overflowed;
-      this.logger.info(
-        { clients: this.listeners.size, overflowed: listener.overflowed },
-        'GetEvents client gone',
-      );
-    };
+    const remove = (): void => this.forget(listener);
     call.on('cancelled', remove);
     call.on('close', remove);
     call.on('error', remove);
+  }
+
+  /** Drops a listener once, keeping its counts in the totals. */
+  private forget(listener: Listener): void {
+    if (!this.listeners.delete(listener)) return;
+    this.finished.sent += listener.sent;
+    this.finished.overflowed += listener.overflowed;
+    this.logger.info(
+      { clients: this.listeners.size, overflowed: listener.overflowed },
+      'GetEvents client gone',
+    );
   }
 
   private healthStatus(): GetHealthStatusResponse {
