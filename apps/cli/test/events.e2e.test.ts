@@ -164,6 +164,77 @@ describe('ciliary events', () => {
     );
   }, 30_000);
 
+  test('--reconnect waits for a server that is not there yet and comes back to one that restarted', async () => {
+    const codec = new TetragonCodec();
+    const socket = `unix://${path.join(dir, 'restarting.sock')}`;
+    const publishExec = (server: SensorServer): void => {
+      const r = codec.parseEvent(read('process-lifecycle', 'input.jsonl').split('\n')[0]!);
+      if (r.ok) server.publish(r.value);
+    };
+    const { child, output } = spawnCollect([
+      'events',
+      '--server',
+      socket,
+      '--reconnect',
+      '--reconnect-wait',
+      '100ms',
+      '-o',
+      'compact',
+      '--color',
+      'never',
+    ]);
+    const servers: SensorServer[] = [];
+    try {
+      await waitFor(() => output().includes('connecting again in 100ms'), {
+        description: `a failed first connection; output:\n${output()}`,
+        timeoutMs: 15_000,
+      });
+      for (let round = 1; round <= 2; round++) {
+        const server = new SensorServer({ codec, address: socket, version: 'test' });
+        servers.push(server);
+        await server.start();
+        await waitFor(() => server.stats().clients === 1, {
+          description: `client connected in round ${round}; output:\n${output()}`,
+          timeoutMs: 15_000,
+        });
+        publishExec(server);
+        await waitFor(() => output().split('🚀 process').length === round + 1, {
+          description: `exec line ${round}; output:\n${output()}`,
+        });
+        await server.stop();
+      }
+      expect(output().match(/🚀 process default\/netperf-server \/usr\/bin\/netserver -D\n/g)).toHaveLength(
+        2,
+      );
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.on('exit', resolve));
+      for (const server of servers) await server.stop();
+    }
+    expect(child.exitCode).toBe(0);
+  }, 40_000);
+
+  test('--reconnect-wait must be a duration', () => {
+    const r = run(['events', '--server', 'localhost:1', '--reconnect', '--reconnect-wait', 'soon']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('--reconnect-wait: "soon" is not a duration');
+  });
+
+  test("--policy-names, --namespace-regex and --containers filter as tetra's flags do", () => {
+    const input = path.join(golden, 'kprobe-variants', 'input.jsonl');
+    const all = run(['events', '-i', input, '-o', 'compact', '--color', 'never']).stdout.trim().split('\n');
+    const byPolicy = run(['events', '-i', input, '--policy-names', 'file-monitoring', '-f', 'policy_name']);
+    const policies = byPolicy.stdout.trim().split('\n');
+    expect(policies.length).toBeGreaterThan(0);
+    expect(policies.length).toBeLessThan(all.length);
+    for (const line of policies) expect(JSON.parse(line).process_kprobe.policy_name).toBe('file-monitoring');
+    expect(run(['events', '-i', input, '--namespace-regex', '^def']).stdout.trim().split('\n')).toHaveLength(
+      14,
+    );
+    expect(run(['events', '-i', input, '--namespace-regex', '^kube-']).stdout).toBe('');
+    expect(run(['events', '-i', input, '--containers', '^no-such-container$']).stdout).toBe('');
+  });
+
   test('--server streams from a FineGuidanceSensors server with server-side filters', async () => {
     const codec = new TetragonCodec();
     const server = new SensorServer({

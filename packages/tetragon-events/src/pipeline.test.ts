@@ -12,6 +12,9 @@ describe('tetra getevents flags', () => {
       host: true,
       pods: ['^web-'],
       processes: ['curl$'],
+      containers: ['^app$'],
+      namespaceRegexes: ['^kube-'],
+      policyNames: ['connect,file-monitoring'],
       includeFields: ['process.binary', 'process.pod'],
       excludeFields: ['parent'],
     });
@@ -22,6 +25,9 @@ describe('tetra getevents flags', () => {
           namespace: ['default', 'shop', ''],
           pod_regex: ['^web-'],
           binary_regex: ['curl$'],
+          container_name_regex: ['^app$'],
+          namespace_regex: ['^kube-'],
+          policy_names: ['connect', 'file-monitoring'],
         },
       ],
       field_filters: [

@@ -77,6 +77,12 @@ export interface GetEventsFlags {
   readonly namespaces?: readonly string[];
   readonly pods?: readonly string[];
   readonly processes?: readonly string[];
+  /** Container name regexes, as tetra's --containers. */
+  readonly containers?: readonly string[];
+  /** Namespace regexes, as tetra's --namespace-regex (host processes count as namespace ""). */
+  readonly namespaceRegexes?: readonly string[];
+  /** Names of the TracingPolicies whose events to show, as tetra's --policy-names. */
+  readonly policyNames?: readonly string[];
   /** Adds host processes (namespace "") to the namespace list, as tetra's --host. */
   readonly host?: boolean;
   /** Tetragon's export filter format: JSON Filter objects one after another. */
@@ -124,6 +130,12 @@ export function getEventsRequestFromFlags(
   if (pods.length > 0) fromFlags.pod_regex = pods;
   const processes = splitFlagValues(flags.processes);
   if (processes.length > 0) fromFlags.binary_regex = processes;
+  const containers = splitFlagValues(flags.containers);
+  if (containers.length > 0) fromFlags.container_name_regex = containers;
+  const namespaceRegexes = splitFlagValues(flags.namespaceRegexes);
+  if (namespaceRegexes.length > 0) fromFlags.namespace_regex = namespaceRegexes;
+  const policyNames = splitFlagValues(flags.policyNames);
+  if (policyNames.length > 0) fromFlags.policy_names = policyNames;
 
   const lists = (text: string | undefined, document: string): Filter[] => {
     if (text === undefined) return [];

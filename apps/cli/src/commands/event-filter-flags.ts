@@ -20,6 +20,9 @@ export interface EventFilterFlags {
   host?: boolean;
   pod?: string[];
   process?: string[];
+  containers?: string[];
+  namespaceRegex?: string[];
+  policyNames?: string[];
   allowList?: string;
   denyList?: string;
   includeFields?: string[];
@@ -34,6 +37,9 @@ export function eventsRequest(codec: TetragonCodec, flags: EventFilterFlags) {
     ...(flags.host ? { host: true } : {}),
     ...(flags.pod ? { pods: flags.pod } : {}),
     ...(flags.process ? { processes: flags.process } : {}),
+    ...(flags.containers ? { containers: flags.containers } : {}),
+    ...(flags.namespaceRegex ? { namespaceRegexes: flags.namespaceRegex } : {}),
+    ...(flags.policyNames ? { policyNames: flags.policyNames } : {}),
     ...(flags.allowList !== undefined ? { allowList: flags.allowList } : {}),
     ...(flags.denyList !== undefined ? { denyList: flags.denyList } : {}),
     ...(flags.includeFields ? { includeFields: flags.includeFields } : {}),
@@ -69,6 +75,9 @@ export function withEventOutputOptions(command: Command): Command {
     .option('--host', 'also host processes (namespace "")')
     .option('--pod <regex>', 'only pods whose name matches', collect)
     .option('--process <regex>', 'only binaries matching', collect)
+    .option('--containers <regex>', 'only containers whose name matches', collect)
+    .option('--namespace-regex <regex>', 'only Kubernetes namespaces matching (host processes: "")', collect)
+    .option('--policy-names <names>', 'only events of these TracingPolicies', collect)
     .option('--allow-list <json>', "allow filters in Tetragon's export filter format (JSON Filter objects)")
     .option('--deny-list <json>', "deny filters in Tetragon's export filter format")
     .option(

@@ -10,6 +10,7 @@ import {
   type GetEventsResponse,
 } from '@ciliary/tetragon-events';
 import { SensorClient } from '@ciliary/tetragon-events/server';
+import { parseGoDuration } from '../duration';
 import type { CliIo } from '../io';
 import {
   compactColor,
@@ -27,6 +28,8 @@ interface EventsFlags extends EventOutputFlags {
   input?: string;
   follow?: boolean;
   server?: string;
+  reconnect?: boolean;
+  reconnectWait: string;
   stackTraces: boolean;
   imaHash: boolean;
 }
@@ -41,6 +44,12 @@ export function eventsCommand(io: CliIo): Command {
     .option(
       '--server <address>',
       `gRPC server (default: ${TETRAGON_INFO}'s server_address, else ${DEFAULT_SERVER})`,
+    )
+    .option('--reconnect', 'with a server: connect again when the connection fails or the stream ends')
+    .option(
+      '--reconnect-wait <duration>',
+      'with --reconnect: how long to wait before connecting again',
+      '2s',
     );
   return withEventOutputOptions(command)
     .option('--no-stack-traces', 'do not print kernel and user stack traces in compact output')
@@ -151,7 +160,11 @@ function defaultServer(): string {
   return DEFAULT_SERVER;
 }
 
-/** Streams from a FineGuidanceSensors server; filters and field filters are applied there. */
+/**
+ * Streams from a FineGuidanceSensors server; filters and field filters are applied there. With
+ * --reconnect, a failed connection or an ended stream is reported on stderr and tried again after
+ * --reconnect-wait, as tetra does, until SIGINT.
+ */
 async function fromServer(
   io: CliIo,
   codec: TetragonCodec,
@@ -159,18 +172,63 @@ async function fromServer(
   flags: EventsFlags,
   compact: { color: boolean; timestamps: boolean; stackTraces: boolean; imaHash: boolean },
 ): Promise<void> {
-  const client = new SensorClient(codec, flags.server ?? defaultServer());
+  const waitMs = parseGoDuration(flags.reconnectWait);
+  if (waitMs === undefined || waitMs < 0)
+    throw new Error(`--reconnect-wait: "${flags.reconnectWait}" is not a duration (e.g. 2s, 500ms, 1m30s)`);
+  const address = flags.server ?? defaultServer();
   const printer = new EventPrinter({ codec, format: flags.output, compact });
-  const stream = client.getEvents(request);
-  const stop = (): void => stream.cancel();
+  const session = { stopped: false, cancel: (): void => undefined, wake: (): void => undefined };
+  const stop = (): void => {
+    session.stopped = true;
+    session.cancel();
+    session.wake();
+  };
   process.once('SIGINT', stop);
   try {
-    for await (const event of stream) io.stdout(printer.print(event as GetEventsResponse));
-  } catch (err) {
-    const code = (err as { code?: number }).code;
-    if (code !== 1 /* CANCELLED */) throw new Error(`${client.address}: ${(err as Error).message}`);
+    for (;;) {
+      const failure = await streamOnce(io, codec, address, request, printer, session);
+      if (session.stopped) return;
+      if (!flags.reconnect) {
+        if (failure !== undefined) throw new Error(failure);
+        return;
+      }
+      io.stderr(
+        `ciliary: ${failure ?? `${address}: the server ended the stream`}; connecting again in ${flags.reconnectWait}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        session.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (session.stopped) return;
+    }
   } finally {
     process.removeListener('SIGINT', stop);
+  }
+}
+
+/** One connection: prints until the stream ends; answers why it ended when it failed. */
+async function streamOnce(
+  io: CliIo,
+  codec: TetragonCodec,
+  address: string,
+  request: GetEventsRequest,
+  printer: EventPrinter,
+  session: { cancel: () => void },
+): Promise<string | undefined> {
+  const client = new SensorClient(codec, address);
+  try {
+    const stream = client.getEvents(request);
+    session.cancel = () => stream.cancel();
+    for await (const event of stream) io.stdout(printer.print(event as GetEventsResponse));
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: number }).code;
+    return code === 1 /* CANCELLED */ ? undefined : `${client.address}: ${(err as Error).message}`;
+  } finally {
+    session.cancel = () => undefined;
     client.close();
   }
 }
