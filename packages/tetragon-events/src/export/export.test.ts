@@ -130,6 +130,41 @@ describe('line decoder', () => {
     }
   });
 
+  test('a line longer than the limit is reported and skipped without being held, in one chunk or many', () => {
+    const run = (chunks: string[]): { lines: number[]; problems: string[] } => {
+      const lines: number[] = [];
+      const problems: string[] = [];
+      const decoder = new EventLineDecoder(codec, {
+        document: 'big.log',
+        maxLineLength: 100,
+        onEvent: (_e, line) => lines.push(line),
+        onProblem: (p) => problems.push(`${p.issues[0]?.document} ${p.issues[0]?.message}`),
+      });
+      for (const c of chunks) decoder.push(c);
+      decoder.end();
+      return { lines, problems };
+    };
+    const ok = '{"node_name":"n"}';
+    const long = `{"node_name":"${'x'.repeat(200)}"}`;
+    const expected = {
+      lines: [1, 3],
+      problems: ['big.log:2 line of 216 characters is longer than the limit of 100; skipped'],
+    };
+    const text = `${ok}\n${long}\n${ok}\n`;
+    expect(run([text])).toEqual(expected);
+    // Cut into pieces of 7 characters: the long line is dropped as it comes, then reported at its end.
+    expect(run(text.match(/[^]{1,7}/g)!)).toEqual(expected);
+    // A last line without a newline.
+    expect(run([`${ok}\n`, long.slice(0, 150), long.slice(150)])).toEqual({
+      lines: [1],
+      problems: ['big.log:2 line of 216 characters is longer than the limit of 100; skipped'],
+    });
+    // Exactly at the limit is read.
+    const atLimit = `{"node_name":"${'y'.repeat(100 - 16)}"}`;
+    expect(atLimit).toHaveLength(100);
+    expect(run([`${atLimit}\n`])).toEqual({ lines: [1], problems: [] });
+  });
+
   test('text and byte chunks mixed keep their order', () => {
     const line = '{"process_exec":{"process":{"binary":"/bin/é☃"}},"node_name":"n"}';
     const head = Buffer.from(line.slice(0, 40));

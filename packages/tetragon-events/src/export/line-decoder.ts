@@ -17,7 +17,14 @@ export interface LineDecoderOptions {
   readonly onProblem: (problem: LineProblem) => void;
   /** Report unknown fields instead of ignoring them (tetra ignores them). */
   readonly strict?: boolean;
+  /**
+   * The longest line read, in characters (16 MiB by default). A longer line is reported and skipped
+   * without being held: a file with no newlines must not fill the memory of a reader that follows it.
+   */
+  readonly maxLineLength?: number;
 }
+
+export const DEFAULT_MAX_LINE_LENGTH = 16 * 1024 * 1024;
 
 /**
  * Splits a byte or text stream into JSON lines and parses each as an event. A bad line is
@@ -28,7 +35,10 @@ export class EventLineDecoder {
   /** Whether the UTF-8 decoder may hold the first bytes of a character split between chunks. */
   private textHoldsBytes = false;
   private pending = '';
+  /** Characters of an over-long line dropped so far; its end has not been read yet. */
+  private skipped = 0;
   private lineNumber = 0;
+  private readonly maxLineLength: number;
   /** One options object for every line; the line's name is added to issues only when there are some. */
   private readonly parseOptions: ParseOptions;
 
@@ -37,6 +47,7 @@ export class EventLineDecoder {
     private readonly options: LineDecoderOptions,
   ) {
     this.parseOptions = { discardUnknown: !options.strict };
+    this.maxLineLength = options.maxLineLength ?? DEFAULT_MAX_LINE_LENGTH;
   }
 
   /** Lines read so far (including blank and bad ones). */
@@ -47,26 +58,50 @@ export class EventLineDecoder {
   push(chunk: Uint8Array | string): void {
     const text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     let start = 0;
-    if (this.pending.length > 0) {
+    if (this.pending.length > 0 || this.skipped > 0) {
       // The line begun in an earlier chunk is joined on its own: joining the whole chunk to it
       // would make V8 search a concatenated copy, five times slower than the chunk itself.
       const nl = text.indexOf('\n');
       if (nl === -1) {
-        this.pending += text;
+        this.hold(text, 0);
         return;
       }
-      const line = this.pending + text.slice(0, nl);
+      if (this.skipped > 0) this.tooLong(this.skipped + nl);
+      else if (this.pending.length + nl > this.maxLineLength) this.tooLong(this.pending.length + nl);
+      else {
+        const line = this.pending + text.slice(0, nl);
+        this.line(line, 0, line.length);
+      }
       this.pending = '';
-      this.line(line, 0, line.length);
       start = nl + 1;
     }
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl === -1) break;
-      this.line(text, start, nl);
+      if (nl - start > this.maxLineLength) this.tooLong(nl - start);
+      else this.line(text, start, nl);
       start = nl + 1;
     }
-    this.pending = text.slice(start);
+    this.hold(text, start);
+  }
+
+  /** Keeps the unfinished last line of a chunk, or only counts it once it is too long. */
+  private hold(text: string, from: number): void {
+    const rest = text.length - from;
+    if (this.skipped > 0) this.skipped += rest;
+    else if (this.pending.length + rest > this.maxLineLength) {
+      this.skipped = this.pending.length + rest;
+      this.pending = '';
+    } else this.pending += from === 0 ? text : text.slice(from);
+  }
+
+  /** Reports the line just ended as too long; nothing of it was parsed. */
+  private tooLong(length: number): void {
+    this.skipped = 0;
+    this.lineNumber++;
+    const message = `line of ${length} characters is longer than the limit of ${this.maxLineLength}; skipped`;
+    const issues = [{ document: `${this.options.document}:${this.lineNumber}`, path: '', message }];
+    this.options.onProblem({ line: this.lineNumber, issues });
   }
 
   /**
@@ -83,9 +118,16 @@ export class EventLineDecoder {
 
   /** Parses a last line without a newline. */
   end(): void {
-    const rest = this.pending + this.text.end();
+    const tail = this.text.end();
+    if (this.skipped > 0) {
+      this.tooLong(this.skipped + tail.length);
+      this.pending = '';
+      return;
+    }
+    const rest = this.pending + tail;
     this.pending = '';
-    if (rest.length > 0) this.line(rest, 0, rest.length);
+    if (rest.length > this.maxLineLength) this.tooLong(rest.length);
+    else if (rest.length > 0) this.line(rest, 0, rest.length);
   }
 
   private line(data: string, start: number, end: number): void {
