@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -163,6 +164,26 @@ describe('ciliary events', () => {
         .join('\n'),
     );
   }, 30_000);
+
+  test('a reader that closes the pipe early (| head) ends the command quietly with status 0', async () => {
+    const big = path.join(dir, 'big.log');
+    const lines = read('process-lifecycle', 'input.jsonl').trim().split('\n');
+    fs.writeFileSync(
+      big,
+      `${Array.from({ length: 20_000 }, (_, i) => lines[i % lines.length]).join('\n')}\n`,
+    );
+    const child = spawn(ciliary, ['events', '-i', big, '-o', 'compact', '--color', 'never'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const [first] = (await once(child.stdout, 'data')) as [Buffer];
+    expect(first.toString()).toMatch(/^🚀 process /);
+    child.stdout.destroy();
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+  });
 
   test('--reconnect waits for a server that is not there yet and comes back to one that restarted', async () => {
     const codec = new TetragonCodec();

@@ -93,6 +93,11 @@ async function fromInput(
     if (out.length > 0) io.stdout(out);
     out = '';
   };
+  /** Writes what was printed and waits for a slow reader (or lets a closed pipe end the command). */
+  const flushAndWait = async (): Promise<void> => {
+    flush();
+    await io.stdoutDrained?.();
+  };
   if (follow && input !== '-') {
     await new Promise<void>((resolve) => {
       // The clock's timers do not hold the process open; following does until a signal.
@@ -119,12 +124,12 @@ async function fromInput(
   if (input === '-') {
     for await (const chunk of process.stdin) {
       decoder.push(chunk as Buffer);
-      flush();
+      await flushAndWait();
     }
   } else {
-    readFileInChunks(input, (chunk) => {
+    await readFileInChunks(input, async (chunk) => {
       decoder.push(chunk);
-      flush();
+      await flushAndWait();
     });
   }
   decoder.end();
@@ -135,15 +140,16 @@ const READ_CHUNK_BYTES = 1 << 20;
 
 // A file that is not followed is read synchronously in large chunks: a stream's
 // 64 KiB reads, each a trip through the event loop, cost about a tenth of the
-// time of reading, filtering and printing an export file.
-function readFileInChunks(file: string, onChunk: (chunk: Buffer) => void): void {
+// time of reading, filtering and printing an export file. Each chunk's output is
+// awaited, once per MiB.
+async function readFileInChunks(file: string, onChunk: (chunk: Buffer) => Promise<void>): Promise<void> {
   const fd = fs.openSync(file, 'r');
   try {
     for (;;) {
       const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
       const n = fs.readSync(fd, buffer, 0, READ_CHUNK_BYTES, null);
       if (n === 0) return;
-      onChunk(buffer.subarray(0, n));
+      await onChunk(buffer.subarray(0, n));
     }
   } finally {
     fs.closeSync(fd);
