@@ -235,6 +235,36 @@ describe('ciliary events', () => {
     expect(child.exitCode).toBe(0);
   }, 40_000);
 
+  test('without --reconnect, a server that ends the stream ends the command with status 0', async () => {
+    const codec = new TetragonCodec();
+    const server = new SensorServer({
+      codec,
+      address: `unix://${path.join(dir, 'ending.sock')}`,
+      version: 'test',
+    });
+    const address = await server.start();
+    const { child, output } = spawnCollect([
+      'events',
+      '--server',
+      address,
+      '-o',
+      'compact',
+      '--color',
+      'never',
+    ]);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor(() => server.stats().clients === 1, {
+        description: `a client; output:\n${output()}`,
+        timeoutMs: 15_000,
+      });
+    } finally {
+      await server.stop();
+    }
+    expect(await exited).toBe(0);
+    expect(output()).toBe('');
+  });
+
   test('--reconnect-wait must be a duration', () => {
     const r = run(['events', '--server', 'localhost:1', '--reconnect', '--reconnect-wait', 'soon']);
     expect(r.code).not.toBe(0);
