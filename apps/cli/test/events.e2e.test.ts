@@ -265,6 +265,17 @@ describe('ciliary events', () => {
     expect(output()).toBe('');
   });
 
+  test('an input that cannot be read is named in the error', () => {
+    const missing = run(['events', '-i', path.join(dir, 'missing.log')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(
+      `ciliary: ${path.join(dir, 'missing.log')}: ENOENT: no such file or directory\n`,
+    );
+    const directory = run(['events', '-i', dir]);
+    expect(directory.code).toBe(1);
+    expect(directory.stderr).toBe(`ciliary: ${dir}: EISDIR: illegal operation on a directory\n`);
+  });
+
   test('--reconnect-wait must be a duration', () => {
     const r = run(['events', '--server', 'localhost:1', '--reconnect', '--reconnect-wait', 'soon']);
     expect(r.code).not.toBe(0);

@@ -130,6 +130,14 @@ async function fromInput(
     await readFileInChunks(input, async (chunk) => {
       decoder.push(chunk);
       await flushAndWait();
+    }).catch((err: NodeJS.ErrnoException) => {
+      // Node's messages do not always name the file (EISDIR), and its code says more than its text.
+      throw new Error(
+        `${input}: ${err.code ? `${err.code}: ` : ''}${err.message.replace(/^E[A-Z]+: /, '').replace(/, \w+( '.*')?$/, '')}`,
+        {
+          cause: err,
+        },
+      );
     });
   }
   decoder.end();
