@@ -18,7 +18,7 @@ export interface LineDecoderOptions {
   /** Report unknown fields instead of ignoring them (tetra ignores them). */
   readonly strict?: boolean;
   /**
-   * The longest line read, in characters (16 MiB by default). A longer line is reported and skipped
+   * The longest line read, in characters (16 Mi by default). A longer line is reported and skipped
    * without being held: a file with no newlines must not fill the memory of a reader that follows it.
    */
   readonly maxLineLength?: number;
