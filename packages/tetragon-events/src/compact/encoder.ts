@@ -7,7 +7,7 @@ import type {
   ProcessTracepoint,
 } from '../model/types.generated';
 import { canonicalTimestamp } from '../json/well-known';
-import { eventFieldOf, eventParts, type EventParts } from '../model/event';
+import { eventFieldOf, eventParts, eventTypeOf, type EventParts } from '../model/event';
 import { palette, type Palette } from './colors';
 import { maybeQuote } from './quote';
 import { HexCache } from './hex';
@@ -31,7 +31,7 @@ export class CompactFormatError extends Error {
 
 const CAPS_COLUMN = 120;
 const CAP_SYS_ADMIN = 21;
-const SYSCALL_PREFIXES = ['__x64_', '__arm64_'];
+const SYSCALL_PREFIXES = ['__x64_', '__arm64_', '__ia32_'];
 
 /** The clone flags `tetra` names in setns events. */
 const NAMESPACE_FLAGS: ReadonlyMap<number, string> = new Map([
@@ -160,7 +160,7 @@ export class CompactEncoder {
         let type = '';
         if (throttle.type === 'THROTTLE_START') type = c.red('START');
         else if (throttle.type === 'THROTTLE_STOP') type = c.green('STOP ');
-        return `${c.red(LABEL.throttle)} ${type} ${throttle.cgroup ?? ''}`;
+        return `${c.red(LABEL.throttle)} ${type} ${maybeQuote(throttle.cgroup ?? '')}`;
       }
       case 'process_loader': {
         const loader = event.process_loader!;
@@ -174,7 +174,8 @@ export class CompactEncoder {
         return this.tracepoint(node, event.process_tracepoint!);
       case 'process_uprobe': {
         const uprobe = event.process_uprobe!;
-        return this.line(LABEL.uprobe, node, uprobe.process, ` ${uprobe.path ?? ''} ${uprobe.symbol ?? ''}`);
+        const details = ` ${maybeQuote(uprobe.path ?? '')} ${maybeQuote(uprobe.symbol ?? '')}`;
+        return this.line(LABEL.uprobe, node, uprobe.process, details);
       }
       case 'process_lsm': {
         const lsm = event.process_lsm!;
@@ -182,7 +183,7 @@ export class CompactEncoder {
       }
       case 'process_usdt': {
         const usdt = event.process_usdt!;
-        const details = ` ${usdt.path ?? ''} ${usdt.provider ?? ''} ${usdt.name ?? ''}`;
+        const details = ` ${maybeQuote(usdt.path ?? '')} ${maybeQuote(usdt.provider ?? '')} ${maybeQuote(usdt.name ?? '')}`;
         return this.line(LABEL.usdt, node, usdt.process, details);
       }
       default:
@@ -202,7 +203,9 @@ export class CompactEncoder {
   ): string | undefined {
     if (!process) return undefined;
     const c = this.c;
-    const source = process.pod ? `${process.pod.namespace ?? ''}/${process.pod.name ?? ''}` : node;
+    const source = process.pod
+      ? `${process.pod.namespace ?? ''}/${process.pod.name ?? ''}`
+      : maybeQuote(node);
     const line = `${c.blue(text)} ${c.green(source)} ${c.magenta(maybeQuote(process.binary ?? ''))}${details}`;
     // Painted even when empty, as tetra does: with colours on, every line gets the trailer.
     const caps = c.magenta(hasCapsMark(process) ? CAP_SYS_ADMIN_MARK : '');
@@ -278,7 +281,12 @@ export class CompactEncoder {
         return this.mmapFile(node, process, args);
       case 'security_path_truncate':
         if (args.length === 0) return this.line(LABEL.unknownPathTruncate, node, process, ' ');
-        return this.line(LABEL.truncate, node, process, ` ${c.cyan(args[0]?.path_arg?.path ?? '')}`);
+        return this.line(
+          LABEL.truncate,
+          node,
+          process,
+          ` ${c.cyan(maybeQuote(args[0]?.path_arg?.path ?? ''))}`,
+        );
       case 'security_file_truncate':
         if (args.length === 0) return this.line(LABEL.unknownFileTruncate, node, process, ' ');
         return this.line(LABEL.truncate, node, process, ` ${c.cyan(args[0]?.file_arg?.path ?? '')}`);
@@ -394,7 +402,9 @@ function imaPath(lsm: ProcessLsm): string {
 function unprintable(event: GetEventsResponse): CompactFormatError {
   const field = eventFieldOf(event);
   const typed = field !== undefined && field !== 'rate_limit_info';
-  return new CompactFormatError(typed ? 'process field is not set' : 'unknown event type');
+  return new CompactFormatError(
+    typed ? 'process field is not set' : `unknown event type: ${eventTypeOf(event)}`,
+  );
 }
 
 function cutSyscallPrefix(fn: string): string {
