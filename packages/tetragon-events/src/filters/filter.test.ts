@@ -44,9 +44,10 @@ describe('Filter fields', () => {
     expect(matches({ namespace: ['kube-system', ''] }, execHost)).toBe(true);
   });
 
-  test('namespace_regex matches the pod namespace, host processes as ""', () => {
+  test('namespace_regex matches the pod namespace and never host processes', () => {
     expect(matches({ namespace_regex: ['^def'] }, execPod)).toBe(true);
-    expect(matches({ namespace_regex: ['^$'] }, execHost)).toBe(true);
+    expect(matches({ namespace_regex: ['^$'] }, execHost)).toBe(false);
+    expect(matches({ namespace_regex: ['.*'] }, execHost)).toBe(false);
     expect(matches({ namespace_regex: ['^kube-'] }, execPod)).toBe(false);
   });
 
@@ -63,11 +64,21 @@ describe('Filter fields', () => {
     expect(matches({ health_check: true }, execPod)).toBe(false);
     expect(matches({ health_check: false }, execPod)).toBe(true);
     expect(matches({ health_check: false }, probe)).toBe(false);
+    // The parent alone decides when the event has no process; an event without either is no probe.
+    const parentOnly: GetEventsResponse = {
+      process_exec: { parent: { pod: { container: { maybe_exec_probe: true } } } },
+    };
+    expect(matches({ health_check: true }, parentOnly)).toBe(true);
+    expect(matches({ health_check: false }, throttle)).toBe(true);
+    expect(matches({ health_check: true }, throttle)).toBe(false);
   });
 
   test('pid matches the process pid', () => {
     expect(matches({ pid: [1, 68790] }, execPod)).toBe(true);
     expect(matches({ pid: [68598] }, execPod)).toBe(false);
+    // An unset pid reads as 0, as Go reads an unset wrapper; no process matches nothing.
+    expect(matches({ pid: [0] }, withProcess({ binary: '/bin/x' }))).toBe(true);
+    expect(matches({ pid: [0] }, throttle)).toBe(false);
   });
 
   test('pid_set follows the descendants of the given pids', () => {
@@ -82,6 +93,23 @@ describe('Filter fields', () => {
     expect(r.value(kprobeOf(101))).toBe(true);
     expect(r.value(exec(102, 101))).toBe(true);
     expect(r.value(exec(200, 1))).toBe(false);
+    // Any event seen with a tracked parent tracks its process, not only an exec.
+    const kprobeWithParent = (pid: number, parent: number): GetEventsResponse => ({
+      process_kprobe: { process: { pid }, parent: { pid: parent } },
+    });
+    expect(r.value(kprobeWithParent(300, 102))).toBe(true);
+    expect(r.value(exec(301, 300))).toBe(true);
+  });
+
+  test('pid_set learns only from events the checks before it let through, in Tetragon’s order', () => {
+    const r = compileFilter({ pid_set: [100], parent_binary_regex: ['bash'] });
+    if (!r.ok) throw new Error();
+    const exec = (pid: number, parent: number, parentBinary: string): GetEventsResponse => ({
+      process_exec: { process: { pid }, parent: { pid: parent, binary: parentBinary } },
+    });
+    // The parent check fails first, so pid_set never sees 200 as a child of 100.
+    expect(r.value(exec(200, 100, '/bin/sh'))).toBe(false);
+    expect(r.value(exec(300, 200, '/bin/bash'))).toBe(false);
   });
 
   test('event_set matches the event type', () => {
@@ -118,6 +146,8 @@ describe('Filter fields', () => {
     expect(matches({ policy_names: ['bash-readline'] }, parse(F.UPROBE))).toBe(true);
     expect(matches({ policy_names: ['lsm-file-open'] }, parse(F.LSM))).toBe(true);
     expect(matches({ policy_names: ['file-monitoring'] }, execPod)).toBe(false);
+    // An event of an unnamed policy matches no name, "" included.
+    expect(matches({ policy_names: [''] }, { process_kprobe: { process: { binary: '/x' } } })).toBe(false);
   });
 
   test('capabilities: any, all, exactly and none; several sets are ANDed', () => {
@@ -137,6 +167,12 @@ describe('Filter fields', () => {
       matches({ capabilities: { effective: { none: ['CAP_BPF'] }, permitted: { none: ['CAP_BPF'] } } }, p),
     ).toBe(false);
     expect(compileFilter({ capabilities: { effective: { any: ['CAP_BPF'], all: ['CAP_BPF'] } } }).ok).toBe(
+      false,
+    );
+    // Only process.cap is read: without it no capability filter matches, "none" included.
+    const credsOnly = withProcess({ process_credentials: { caps: { effective: ['CAP_SYS_ADMIN'] } } });
+    expect(matches({ capabilities: { effective: { any: ['CAP_SYS_ADMIN'] } } }, credsOnly)).toBe(false);
+    expect(matches({ capabilities: { permitted: { none: ['CAP_SYS_ADMIN'] } } }, withProcess({}))).toBe(
       false,
     );
   });
@@ -160,6 +196,9 @@ describe('Filter fields', () => {
     expect(matches({ container_id: ['^ffff'] }, execPod)).toBe(false);
     expect(matches({ container_name_regex: ['^netperf$'] }, execPod)).toBe(true);
     expect(matches({ container_name_regex: ['.'] }, execHost)).toBe(false);
+    // A container without a name matches as "".
+    const unnamed = withProcess({ pod: { namespace: 'a', name: 'b', container: { id: 'x' } } });
+    expect(matches({ container_name_regex: ['^$'] }, unnamed)).toBe(true);
   });
 
   test('in_init_tree compares the flag, unset meaning false', () => {

@@ -82,8 +82,9 @@ const POLICY_EVENTS: ReadonlySet<EventField | undefined> = new Set([
   'process_lsm',
 ]);
 
+/** The policy of a kprobe, tracepoint, uprobe or LSM event; an unnamed policy matches no name. */
 function policyName(parts: EventParts): string | undefined {
-  return POLICY_EVENTS.has(parts.field) ? (parts.inner?.policy_name ?? '') : undefined;
+  return POLICY_EVENTS.has(parts.field) ? parts.inner?.policy_name || undefined : undefined;
 }
 
 function capSet(
@@ -126,14 +127,14 @@ function capabilities(c: Compiler, filter: Filter): PartsPredicate | undefined {
     return check ? [[which, check] as const] : [];
   });
   return (parts) => {
-    const p = parts.inner?.process;
-    if (!p) return false;
-    const caps = p.cap ?? p.process_credentials?.caps ?? {};
+    // Tetragon reads process.cap only; a process without it matches no capability filter.
+    const caps = parts.inner?.process?.cap;
+    if (!caps) return false;
     return checks.every(([which, check]) => check(caps[which] ?? []));
   };
 }
 
-/** pid_set follows descendants: a child exec'd by a tracked pid is tracked from then on. */
+/** pid_set follows descendants: a process seen with a tracked parent is tracked from then on. */
 function pidSet(pids: readonly number[]): PartsPredicate {
   const tracked = new Set(pids);
   return (parts) => {
@@ -141,7 +142,7 @@ function pidSet(pids: readonly number[]): PartsPredicate {
     if (pid === undefined) return false;
     if (tracked.has(pid)) return true;
     const parentPid = parts.inner?.parent?.pid;
-    if (parts.field === 'process_exec' && parentPid !== undefined && tracked.has(parentPid)) {
+    if (parentPid !== undefined && tracked.has(parentPid)) {
       tracked.add(pid);
       return true;
     }
@@ -149,9 +150,27 @@ function pidSet(pids: readonly number[]): PartsPredicate {
   };
 }
 
+/**
+ * The checks of one Filter, in the order of Tetragon's filter list (pkg/filters): the order
+ * matters because a filter stops at its first failed check and pid_set remembers what it saw.
+ */
 function predicates(c: Compiler, f: Filter): PartsPredicate[] {
   const out: Array<PartsPredicate | undefined> = [];
   out.push(processRegex(c, 'binary_regex', f.binary_regex, (p) => p.binary ?? ''));
+  out.push(
+    processRegex(c, 'parent_binary_regex', f.parent_binary_regex, (p) => p.binary ?? '', parentOfParts),
+  );
+  if (f.ancestor_binary_regex?.length) {
+    const res = regexes(c, 'ancestor_binary_regex', f.ancestor_binary_regex);
+    out.push((parts) => (parts.inner?.ancestors ?? []).some((a) => anyMatch(res, a.binary ?? '')));
+  }
+  // Host processes have no namespace to match a regex against.
+  out.push(processRegex(c, 'namespace_regex', f.namespace_regex, (p) => p.pod?.namespace));
+  if (f.health_check !== undefined) {
+    const want = f.health_check;
+    // Either the process or its parent may be the probe; an event without them is not one.
+    out.push((parts) => (isProbe(parts.inner?.process) || isProbe(parts.inner?.parent)) === want);
+  }
   if (f.namespace?.length) {
     const namespaces = new Set(f.namespace);
     out.push((parts) => {
@@ -159,19 +178,12 @@ function predicates(c: Compiler, f: Filter): PartsPredicate[] {
       return p !== undefined && namespaces.has(p.pod ? (p.pod.namespace ?? '') : '');
     });
   }
-  if (f.health_check !== undefined) {
-    const want = f.health_check;
-    out.push((parts) => {
-      const inner = parts.inner;
-      const p = inner?.process;
-      return p !== undefined && (isProbe(p) || isProbe(inner?.parent)) === want;
-    });
-  }
   if (f.pid?.length) {
     const pids = new Set(f.pid);
+    // A process without a pid counts as pid 0, as Go reads an unset wrapper.
     out.push((parts) => {
-      const pid = parts.inner?.process?.pid;
-      return pid !== undefined && pids.has(pid);
+      const p = parts.inner?.process;
+      return p !== undefined && pids.has(p.pid ?? 0);
     });
   }
   if (f.pid_set?.length) out.push(pidSet(f.pid_set));
@@ -179,22 +191,7 @@ function predicates(c: Compiler, f: Filter): PartsPredicate[] {
     const types = new Set<string>(f.event_set);
     out.push((parts) => types.has(eventTypeOfField(parts.field)));
   }
-  out.push(processRegex(c, 'pod_regex', f.pod_regex, (p) => (p.pod ? (p.pod.name ?? '') : undefined)));
   out.push(processRegex(c, 'arguments_regex', f.arguments_regex, (p) => p.arguments ?? ''));
-  if (f.labels?.length) out.push(labels(c, f.labels));
-  if (f.policy_names?.length) {
-    const names = new Set(f.policy_names);
-    out.push((parts) => {
-      const name = policyName(parts);
-      return name !== undefined && names.has(name);
-    });
-  }
-  out.push(capabilities(c, f));
-  out.push(
-    processRegex(c, 'parent_binary_regex', f.parent_binary_regex, (p) => p.binary ?? '', parentOfParts),
-  );
-  if (f.cel_expression?.length)
-    problem(c, 'cel_expression', 'CEL expression filters are not supported by ciliary yet');
   out.push(
     processRegex(
       c,
@@ -204,6 +201,18 @@ function predicates(c: Compiler, f: Filter): PartsPredicate[] {
       parentOfParts,
     ),
   );
+  if (f.labels?.length) out.push(labels(c, f.labels));
+  out.push(processRegex(c, 'pod_regex', f.pod_regex, (p) => (p.pod ? (p.pod.name ?? '') : undefined)));
+  if (f.policy_names?.length) {
+    const names = new Set(f.policy_names);
+    out.push((parts) => {
+      const name = policyName(parts);
+      return name !== undefined && names.has(name);
+    });
+  }
+  out.push(capabilities(c, f));
+  if (f.cel_expression?.length)
+    problem(c, 'cel_expression', 'CEL expression filters are not supported by ciliary yet');
   out.push(processRegex(c, 'container_id', f.container_id, (p) => p.docker ?? ''));
   if (f.in_init_tree !== undefined) {
     const want = f.in_init_tree;
@@ -212,12 +221,12 @@ function predicates(c: Compiler, f: Filter): PartsPredicate[] {
       return p !== undefined && (p.in_init_tree ?? false) === want;
     });
   }
-  if (f.ancestor_binary_regex?.length) {
-    const res = regexes(c, 'ancestor_binary_regex', f.ancestor_binary_regex);
-    out.push((parts) => (parts.inner?.ancestors ?? []).some((a) => anyMatch(res, a.binary ?? '')));
-  }
-  out.push(processRegex(c, 'container_name_regex', f.container_name_regex, (p) => p.pod?.container?.name));
-  out.push(processRegex(c, 'namespace_regex', f.namespace_regex, (p) => p.pod?.namespace ?? ''));
+  // A container without a name matches as "".
+  out.push(
+    processRegex(c, 'container_name_regex', f.container_name_regex, (p) =>
+      p.pod?.container ? (p.pod.container.name ?? '') : undefined,
+    ),
+  );
   return out.filter((p): p is PartsPredicate => p !== undefined);
 }
 
