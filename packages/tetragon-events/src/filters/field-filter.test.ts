@@ -30,6 +30,23 @@ describe('field filters', () => {
     );
   });
 
+  test('an empty mask changes nothing; paths reach into each element of repeated messages', () => {
+    const event = parse(F.KPROBE_CONNECT);
+    expect(fieldFilters('{"action":"INCLUDE"}').apply(event)).toEqual(event);
+    expect(fieldFilters('{"action":"EXCLUDE"}').apply(event)).toEqual(event);
+    const kept = fieldFilters('{"fields":"function_name,args.sock_arg.dport","action":"INCLUDE"}').apply(
+      event,
+    );
+    expect(kept.process_kprobe).toEqual({
+      function_name: 'tcp_connect',
+      args: [{ sock_arg: { dport: 443 } }],
+    });
+    const pruned = fieldFilters('{"fields":"args.sock_arg.cookie,process","action":"EXCLUDE"}').apply(event);
+    expect(pruned.process_kprobe?.args?.[0]?.sock_arg?.cookie).toBeUndefined();
+    expect(pruned.process_kprobe?.args?.[0]?.sock_arg?.dport).toBe(443);
+    expect(event.process_kprobe?.args?.[0]?.sock_arg?.cookie).toBe('18446623589142521344');
+  });
+
   test('EXCLUDE removes paths; the input event is not modified', () => {
     const event = parse(F.EXEC_HOST);
     const f = fieldFilters('{"fields":"process.exec_id,process.parent_exec_id,parent","action":"EXCLUDE"}');

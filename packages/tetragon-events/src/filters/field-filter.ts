@@ -36,14 +36,25 @@ function treeOf(paths: readonly string[]): PathTree {
   return root;
 }
 
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A path into a repeated message applies to each element, as Tetragon's field masks do. */
+function eachElement(
+  value: unknown,
+  sub: PathTree,
+  f: (obj: JsonObject, tree: PathTree) => JsonObject,
+): unknown {
+  if (Array.isArray(value)) return value.map((el) => (isObject(el) ? f(el, sub) : el));
+  return isObject(value) ? f(value, sub) : value;
+}
+
 function keep(obj: JsonObject, tree: PathTree): JsonObject {
   const out: JsonObject = {};
   for (const [key, sub] of tree) {
     const value = obj[key];
     if (value === undefined) continue;
-    if (sub.size === 0 || typeof value !== 'object' || value === null || Array.isArray(value))
-      out[key] = value;
-    else out[key] = keep(value as JsonObject, sub);
+    out[key] = sub.size === 0 ? value : eachElement(value, sub, keep);
   }
   return out;
 }
@@ -52,10 +63,8 @@ function prune(obj: JsonObject, tree: PathTree): JsonObject {
   const out: JsonObject = { ...obj };
   for (const [key, sub] of tree) {
     if (!(key in out)) continue;
-    const value = out[key];
     if (sub.size === 0) delete out[key];
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value))
-      out[key] = prune(value as JsonObject, sub);
+    else out[key] = eachElement(out[key], sub, prune);
   }
   return out;
 }
@@ -122,6 +131,8 @@ export class FieldFilters {
     for (const f of this.filters) {
       const listed = f.types === undefined || f.types.has(type);
       if (f.types !== undefined && listed === f.invert) continue;
+      // An empty mask selects every field, so it changes nothing either way.
+      if (f.tree.size === 0) continue;
       inner = f.include ? keep(inner, f.tree) : prune(inner, f.tree);
     }
     return { ...event, [field]: inner };
