@@ -147,8 +147,11 @@ export class ProcessCache {
   unref(execId: string, op: RefOp): void {
     const entry = this.entries.get(execId);
     if (!entry) return;
-    entry.refcnt = Math.max(0, entry.refcnt - 1);
     entry.refcntOps[`${op}--`] = (entry.refcntOps[`${op}--`] ?? 0) + 1;
+    // A release at 0 is a caller's mistake: it neither wraps (as Tetragon's unsigned count does,
+    // keeping the entry for ever) nor puts the entry back in the delete queue.
+    if (entry.refcnt === 0) return;
+    entry.refcnt--;
     if (entry.refcnt === 0) this.queueDelete(entry);
   }
 
@@ -170,10 +173,17 @@ export class ProcessCache {
     return out;
   }
 
-  /** One GC pass: pending entries become ready, ready entries are removed. */
+  /**
+   * One GC pass: pending entries become ready, ready entries are removed. An entry referenced
+   * again since it was queued leaves the queue and is in use again, as in Tetragon.
+   */
   gc(): void {
     const next: MutableEntry[] = [];
     for (const entry of this.deleteQueue) {
+      if (entry.refcnt !== 0) {
+        entry.color = 'inUse';
+        continue;
+      }
       if (entry.color === 'deleteReady') {
         if (this.entries.get(entry.process.exec_id ?? '') === entry) {
           this.remove(entry);

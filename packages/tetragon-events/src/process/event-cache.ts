@@ -36,6 +36,10 @@ interface Inner {
  */
 export class EventCache {
   private readonly waiting: RetryQueue<GetEventsResponse>;
+  /** Execs whose parent was not cached yet: they take the parent's reference once it is. */
+  private readonly parentRefPending = new Set<string>();
+  /** Execs holding a reference on their parent, released by their exit. */
+  private readonly parentRefHeld = new Set<string>();
 
   constructor(private readonly options: EventCacheOptions) {
     this.waiting = new RetryQueue({
@@ -70,8 +74,25 @@ export class EventCache {
     cache.add(process);
     if (known) return;
     cache.ref(id, 'process');
-    if (process.parent_exec_id) cache.ref(process.parent_exec_id, 'parent');
+    this.refParent(id, process.parent_exec_id);
     if (this.options.ancestors) for (const a of cache.ancestors(process)) cache.ref(a.exec_id!, 'ancestor');
+  }
+
+  /** Takes the parent's reference now, or once the parent is cached (Tetragon's RefCntDone). */
+  private refParent(id: string, parentId: string | undefined): void {
+    if (!parentId) return;
+    if (!this.options.cache.has(parentId)) {
+      this.parentRefPending.add(id);
+      return;
+    }
+    this.options.cache.ref(parentId, 'parent');
+    this.parentRefHeld.add(id);
+    // Processes evicted without an exit would otherwise stay in the set.
+    if (this.parentRefHeld.size > 2 * this.options.cache.size + 1024) this.forgetEvicted();
+  }
+
+  private forgetEvicted(): void {
+    for (const id of this.parentRefHeld) if (!this.options.cache.has(id)) this.parentRefHeld.delete(id);
   }
 
   private resolve(event: GetEventsResponse): GetEventsResponse | undefined {
@@ -85,7 +106,9 @@ export class EventCache {
     if (!cached) return undefined;
     const parentId = cached.parent_exec_id;
     const parent = parentId ? cache.get(parentId) : undefined;
-    if (field === 'process_exec' && parentId && !parent && parseExecId(parentId)?.pid !== 0) return undefined;
+    // Every event waits for the parent too (unless it is the kernel), as Tetragon's do: an exit
+    // must not overtake the exec it follows.
+    if (parentId && !parent && parseExecId(parentId)?.pid !== 0) return undefined;
     // The event's own thread id wins over the cached one; refcnt is the cache's count now.
     const tid = inner.process!.tid;
     const process = withFields(
@@ -102,13 +125,21 @@ export class EventCache {
   }
 
   private deliver(event: GetEventsResponse): void {
+    const cache = this.options.cache;
+    const exec = event.process_exec?.process?.exec_id;
+    if (exec && this.parentRefPending.delete(exec)) {
+      // Resolved: the parent is cached now. Given up: there is no parent to hold.
+      const parentId = cache.get(exec)?.parent_exec_id;
+      if (parentId && cache.has(parentId)) this.refParent(exec, parentId);
+    }
     this.options.emit(event);
     const exit = event.process_exit?.process;
     if (!exit?.exec_id) return;
-    const cache = this.options.cache;
     const cached = cache.get(exit.exec_id);
     cache.unref(exit.exec_id, 'process');
-    if (cached?.parent_exec_id) cache.unref(cached.parent_exec_id, 'parent');
+    this.parentRefPending.delete(exit.exec_id);
+    if (this.parentRefHeld.delete(exit.exec_id) && cached?.parent_exec_id)
+      cache.unref(cached.parent_exec_id, 'parent');
     if (this.options.ancestors && cached)
       for (const a of cache.ancestors(cached)) cache.unref(a.exec_id!, 'ancestor');
   }

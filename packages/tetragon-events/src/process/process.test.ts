@@ -154,6 +154,27 @@ describe('process cache', () => {
     cache.stop();
   });
 
+  test('an entry referenced again after reaching 0 leaves the delete queue; a release at 0 changes nothing', async () => {
+    const clock = new FakeClock();
+    const cache = new ProcessCache({ clock, gcIntervalMs: 30_000 });
+    const p = proc(4, 40);
+    cache.add(p);
+    cache.ref(p.exec_id!, 'process');
+    cache.unref(p.exec_id!, 'process');
+    cache.ref(p.exec_id!, 'parent');
+    cache.gc();
+    cache.gc();
+    expect(cache.entry(p.exec_id!)).toMatchObject({ refcnt: 1, color: 'inUse' });
+    cache.unref(p.exec_id!, 'parent');
+    cache.unref(p.exec_id!, 'parent');
+    expect(cache.entry(p.exec_id!)).toMatchObject({ refcnt: 0, color: 'deletePending' });
+    cache.gc();
+    cache.unref(p.exec_id!, 'parent');
+    expect(cache.entry(p.exec_id!)?.color).toBe('deleteReady');
+    cache.gc();
+    expect(cache.has(p.exec_id!)).toBe(false);
+  });
+
   test('memory is bounded: least recently used entries are evicted', () => {
     const cache = new ProcessCache({ clock: new FakeClock(), maxEntries: 3 });
     const ps = [1, 2, 3, 4].map((i) => proc(i, i * 10));
@@ -211,6 +232,43 @@ describe('event cache', () => {
     await clock.advance(2000);
     expect(emitted).toHaveLength(1);
     expect(events.stats().gaveUp).toBe(1);
+  });
+
+  test('an exec that waited for its parent takes the parent reference when it arrives', async () => {
+    const clock = new FakeClock();
+    const cache = new ProcessCache({ clock });
+    const emitted: GetEventsResponse[] = [];
+    const events = new EventCache({ clock, cache, emit: (e) => emitted.push(e) });
+    const parent = proc(50, 500);
+    const child = proc(51, 510, [50, 500]);
+    events.submit({ process_exec: { process: child } });
+    events.submit({ process_exec: { process: parent } });
+    await clock.advance(2000);
+    expect(emitted.map((e) => e.process_exec?.process?.pid)).toEqual([50, 51]);
+    expect(emitted[1]?.process_exec?.parent?.pid).toBe(50);
+    expect(cache.refcnt(parent.exec_id!)).toBe(2);
+    events.submit({ process_exit: { process: { exec_id: child.exec_id!, pid: 51 } } });
+    // The parent still holds its own reference: it is alive and stays cached.
+    expect(cache.entry(parent.exec_id!)).toMatchObject({ refcnt: 1, color: 'inUse' });
+    cache.gc();
+    cache.gc();
+    expect(cache.has(parent.exec_id!)).toBe(true);
+  });
+
+  test('an exit or kprobe waits for the parent too, so it cannot overtake the exec it follows', async () => {
+    const clock = new FakeClock();
+    const cache = new ProcessCache({ clock });
+    const emitted: string[] = [];
+    const events = new EventCache({ clock, cache, emit: (e) => emitted.push(Object.keys(e)[0]!) });
+    const parent = proc(60, 600);
+    const child = proc(61, 610, [60, 600]);
+    events.submit({ process_exec: { process: child } });
+    events.submit({ process_kprobe: { process: { exec_id: child.exec_id!, pid: 61 }, function_name: 'f' } });
+    events.submit({ process_exit: { process: { exec_id: child.exec_id!, pid: 61 } } });
+    expect(emitted).toEqual([]);
+    events.submit({ process_exec: { process: parent } });
+    await clock.advance(2000);
+    expect(emitted).toEqual(['process_exec', 'process_exec', 'process_kprobe', 'process_exit']);
   });
 
   test('an exec waits for its parent unless the parent is the kernel', () => {
