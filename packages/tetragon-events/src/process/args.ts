@@ -30,17 +30,24 @@ export function processFlags(bits: number): string {
 }
 
 /**
- * Decodes the exec arguments buffer the BPF sensor sends: NUL-separated arguments (argv[0]
- * already skipped) followed by the cwd unless a flag says it is absent. Arguments containing a
- * space are wrapped in double quotes, as Tetragon prints them.
+ * Decodes the exec arguments buffer the BPF sensor sends, as Tetragon's ArgsDecoder does:
+ * NUL-separated arguments (argv[0] already skipped; trailing NULs dropped) followed by the cwd
+ * unless a flag says it is absent. An argument containing a space is wrapped in double quotes and
+ * always preceded by a space, even when it comes first; an empty first argument disappears.
+ * Tetragon's exports carry these quirks, so they are kept.
  */
 export function decodeArgs(buffer: Uint8Array, flags: string): { arguments: string; cwd: string } {
-  const tokens = Buffer.from(buffer).toString('utf8').split('\0');
-  if (tokens.at(-1) === '') tokens.pop();
+  const tokens = Buffer.from(buffer).toString('utf8').replace(/\0+$/, '').split('\0');
   const names = new Set(flags.split(' '));
+  const hasCwd = !names.has('nocwd') && !names.has('errorCWD') && !names.has('rootcwd');
   let cwd = '';
   if (names.has('rootcwd')) cwd = '/';
-  else if (!names.has('nocwd') && !names.has('errorCWD')) cwd = tokens.pop() ?? '';
-  const args = tokens.map((t) => (t.includes(' ') ? `"${t}"` : t)).join(' ');
+  else if (hasCwd) cwd = names.has('procFS') ? tokens.at(-1)!.trim() : tokens.at(-1)!;
+  const argTokens = hasCwd ? tokens.slice(0, -1) : tokens;
+  let args = '';
+  for (const token of argTokens) {
+    if (token.includes(' ')) args += ` "${token}"`;
+    else args = args === '' ? token : `${args} ${token}`;
+  }
   return { arguments: args, cwd };
 }

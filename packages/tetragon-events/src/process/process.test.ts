@@ -46,6 +46,18 @@ describe('process flags and arguments', () => {
     expect(decodeArgs(Buffer.from('-D'), 'execve rootcwd')).toEqual({ arguments: '-D', cwd: '/' });
     expect(decodeArgs(Buffer.from('a\0b'), 'execve nocwd')).toEqual({ arguments: 'a b', cwd: '' });
   });
+
+  test('arguments buffer: Tetragon’s quirks are kept (trailing NULs, a leading quoted argument, empty first)', () => {
+    expect(decodeArgs(Buffer.from('hello world\0x\0/tmp\0'), 'execve')).toEqual({
+      arguments: ' "hello world" x',
+      cwd: '/tmp',
+    });
+    expect(decodeArgs(Buffer.from('\0x\0/tmp\0'), 'execve')).toEqual({ arguments: 'x', cwd: '/tmp' });
+    expect(decodeArgs(Buffer.from('a\0/tmp\0\0'), 'execve')).toEqual({ arguments: 'a', cwd: '/tmp' });
+    expect(decodeArgs(Buffer.from('a\0\0'), 'execve rootcwd')).toEqual({ arguments: 'a', cwd: '/' });
+    expect(decodeArgs(Buffer.from('a\0/tmp \0'), 'procFS')).toEqual({ arguments: 'a', cwd: '/tmp' });
+    expect(decodeArgs(Buffer.from(''), 'execve')).toEqual({ arguments: '', cwd: '' });
+  });
 });
 
 const NODE = 'node-a';
