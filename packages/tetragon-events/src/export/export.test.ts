@@ -225,6 +225,19 @@ describe('rotating export file', () => {
     file.write('abc\n');
     file.close();
     expect(fs.readdirSync(dir).sort()).toEqual(['tetragon-1970-01-01T00-00-00.000.log.gz', 'tetragon.log']);
+    // Owner-only, as the log it comes from.
+    expect(fs.statSync(path.join(dir, 'tetragon-1970-01-01T00-00-00.000.log.gz')).mode & 0o777).toBe(0o600);
+  });
+
+  test('a maximum size of 0 means lumberjack’s default of 100 MB', () => {
+    const file = new RotatingFile({
+      filename: path.join(dir, 'zero.log'),
+      clock: new FakeClock(0),
+      maxSizeBytes: 0,
+    });
+    file.write('x'.repeat(1000) + '\n');
+    file.close();
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('zero'))).toEqual(['zero.log']);
   });
 });
 

@@ -30,6 +30,8 @@ export interface RotatingFileOptions {
  * write would pass the limit the file is renamed to `<name>-<UTC 2006-01-02T15-04-05.000><ext>`,
  * a new one is started, and backups beyond `maxBackups` are removed (oldest first).
  */
+const MIB = 1024 * 1024;
+
 export class RotatingFile {
   private fd: number | undefined;
   private size = 0;
@@ -37,7 +39,9 @@ export class RotatingFile {
   private readonly maxBackups: number;
 
   constructor(private readonly options: RotatingFileOptions) {
-    this.maxSize = options.maxSizeBytes ?? 10 * 1024 * 1024;
+    // Tetragon's --export-file-max-size-mb defaults to 10; 0 is lumberjack's own default, 100.
+    const size = options.maxSizeBytes ?? 10 * MIB;
+    this.maxSize = size === 0 ? 100 * MIB : size;
     this.maxBackups = options.maxBackups ?? 5;
   }
 
@@ -70,7 +74,8 @@ export class RotatingFile {
       const backup = this.backupName();
       fs.renameSync(this.filename, backup);
       if (this.options.compress) {
-        fs.writeFileSync(`${backup}.gz`, gzipSync(fs.readFileSync(backup)));
+        // The compressed backup keeps the log's owner-only mode (a plain write would get 0644).
+        fs.writeFileSync(`${backup}.gz`, gzipSync(fs.readFileSync(backup)), { mode: 0o600 });
         fs.unlinkSync(backup);
       }
     }
