@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { FakeClock } from '@ciliary/core/testing';
 import { TetragonCodec } from '../codec';
 import { compileEventFilter } from '../filters/filter';
+import { Redactor } from '../filters/redaction';
 import type { GetEventsResponse } from '../model/types.generated';
 import { EXEC_HOST, EXEC_POD, EXIT_SIGNAL, KPROBE_READ } from '../../test/fixtures';
 import { JsonExporter } from './exporter';
@@ -259,6 +260,27 @@ describe('JSON exporter', () => {
     }
     expect(lines).toEqual([`${EXEC_POD}\n`, `${KPROBE_READ}\n`]);
     expect(exporter.stats()).toEqual({ exported: 2, filtered: 1, rateLimited: 0 });
+  });
+
+  test('redaction comes before the lists, so they only see redacted text', () => {
+    const lines: string[] = [];
+    const deny = compileEventFilter({ deny_list: [{ arguments_regex: ['hunter2'] }] });
+    const redactor = Redactor.compile([{ redact: ['--password=(\\S+)'] }]);
+    if (!deny.ok || !redactor.ok) throw new Error();
+    const exporter = new JsonExporter({
+      codec,
+      write: (l) => lines.push(l),
+      clock: new FakeClock(),
+      nodeName: 'n',
+      filter: deny.value,
+      redactor: redactor.value,
+    });
+    exporter.export({
+      process_exec: { process: { binary: '/usr/bin/mysql', arguments: '--password=hunter2' } },
+    });
+    expect(lines).toEqual([
+      '{"process_exec":{"process":{"binary":"/usr/bin/mysql","arguments":"--password=*****"}}}\n',
+    ]);
   });
 
   test('the rate limit drops events and reports them once a minute as RATE_LIMIT_INFO', async () => {

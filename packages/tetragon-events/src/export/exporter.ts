@@ -53,7 +53,9 @@ export class JsonExporter {
   }
 
   export(event: GetEventsResponse): boolean {
-    if (!this.filter.matches(event)) {
+    // Tetragon redacts when it caches the process, so its lists already see redacted text.
+    const redacted = this.options.redactor ? this.options.redactor.apply(event) : event;
+    if (!this.filter.matches(redacted)) {
       this.filtered++;
       return false;
     }
@@ -61,9 +63,7 @@ export class JsonExporter {
       this.rateLimited++;
       return false;
     }
-    let out = event;
-    if (this.options.redactor) out = this.options.redactor.apply(out);
-    if (this.options.fieldFilters) out = this.options.fieldFilters.apply(out);
+    const out = this.options.fieldFilters ? this.options.fieldFilters.apply(redacted) : redacted;
     this.options.write(`${this.options.codec.stringifyEvent(out)}\n`);
     this.exported++;
     return true;

@@ -102,6 +102,28 @@ describe('redaction', () => {
     expect(redactText(compileRe2('no groups'), 'no groups here')).toBe('no groups here');
   });
 
+  test('environment variables are redacted as KEY=VALUE; the first regex that changes one wins', () => {
+    const r = Redactor.compile([{ redact: ['(?:SSH_PASSWORD)[\\s=]+(\\S+)', 'PASSWORD=(\\S)'] }]);
+    if (!r.ok) throw new Error(JSON.stringify(r.issues));
+    const out = r.value.apply({
+      process_exec: {
+        process: {
+          binary: '/usr/bin/ssh',
+          environment_variables: [
+            { Key: 'SSH_PASSWORD', Value: 'secret' },
+            { Key: 'HOME', Value: '/root' },
+          ],
+        },
+      },
+    });
+    expect(out.process_exec?.process?.environment_variables).toEqual([
+      { Key: 'SSH_PASSWORD', Value: '*****' },
+      { Key: 'HOME', Value: '/root' },
+    ]);
+    // The deprecated match field is ignored, as Tetragon ignores it.
+    expect(Redactor.compile([{ match: [{ binary_regex: ['x'] }], redact: ['(y)'] }]).ok).toBe(true);
+  });
+
   test('filters apply to matching binaries, in process, parent and ancestors', () => {
     const list = parseRedactionFilterList(
       codec,

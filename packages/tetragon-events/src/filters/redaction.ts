@@ -1,5 +1,5 @@
 import { failed, ok, type Issue, type Result } from '@ciliary/core';
-import type { GetEventsResponse, Process, RedactionFilter } from '../model/types.generated';
+import type { EnvVar, GetEventsResponse, Process, RedactionFilter } from '../model/types.generated';
 import { compileRe2 } from './regex';
 
 export const REDACTED = '*****';
@@ -11,6 +11,12 @@ interface CompiledRedaction {
 
 /** Replaces the text of every capture group of every match with `*****`, as Tetragon does. */
 export function redactText(re: RegExp, text: string): string {
+  return redactTextChanged(re, text).text;
+}
+
+/** redactText, telling whether a capture group was replaced (Tetragon stops at that for envs). */
+function redactTextChanged(re: RegExp, text: string): { text: string; changed: boolean } {
+  let changed = false;
   const global = new RegExp(re.source, `${re.flags.replace(/[gdy]/g, '')}gd`);
   let out = '';
   let pos = 0;
@@ -24,16 +30,20 @@ export function redactText(re: RegExp, text: string): string {
       const span = indices[i];
       // Nested groups inside an already redacted group are skipped.
       if (!span || span[0] < last) continue;
+      changed = true;
       out += text.slice(last, span[0]) + REDACTED;
       last = span[1];
     }
     out += text.slice(last, end);
     pos = end;
   }
-  return out + text.slice(pos);
+  return { text: out + text.slice(pos), changed };
 }
 
-/** Tetragon's redaction filters: regex capture groups in process arguments are replaced by `*****`. */
+/**
+ * Tetragon's redaction filters: regex capture groups in process arguments and environment
+ * variables (matched as `KEY=VALUE`, the first regex that changes one wins) become `*****`.
+ */
 export class Redactor {
   private constructor(private readonly filters: readonly CompiledRedaction[]) {}
 
@@ -52,14 +62,8 @@ export class Redactor {
           return [];
         }
       });
+    // The deprecated `match` field is ignored, as Tetragon ignores it.
     const compiled = filters.map((f, i) => {
-      if (f.match?.length) {
-        issues.push({
-          ...(document === undefined ? {} : { document }),
-          path: `/${i}/match`,
-          message: 'match is deprecated and not supported; use binary_regex',
-        });
-      }
       return {
         binaries: compile(f.binary_regex, `/${i}/binary_regex`),
         redact: compile(f.redact, `/${i}/redact`),
@@ -69,13 +73,22 @@ export class Redactor {
   }
 
   redactProcess(process: Process): Process {
-    if (!process.arguments) return process;
-    let args = process.arguments;
+    if (!process.arguments && !process.environment_variables?.length) return process;
+    let args = process.arguments ?? '';
+    let envs = process.environment_variables;
     for (const f of this.filters) {
       if (f.binaries.length > 0 && !f.binaries.some((re) => re.test(process.binary ?? ''))) continue;
       for (const re of f.redact) args = redactText(re, args);
+      if (envs) envs = envs.map((env) => redactEnv(f.redact, env));
     }
-    return args === process.arguments ? process : { ...process, arguments: args };
+    const argsChanged = args !== (process.arguments ?? '');
+    const envsChanged = envs !== undefined && envs.some((e, i) => e !== process.environment_variables![i]);
+    if (!argsChanged && !envsChanged) return process;
+    return {
+      ...process,
+      ...(argsChanged ? { arguments: args } : {}),
+      ...(envsChanged ? { environment_variables: envs } : {}),
+    };
   }
 
   /** A copy with the arguments of the process, its parent and its ancestors redacted. */
@@ -92,4 +105,18 @@ export class Redactor {
     }
     return event;
   }
+}
+
+/** One variable as `KEY=VALUE` through the regexes until one changes it, split back at the first `=`. */
+function redactEnv(res: readonly RegExp[], env: EnvVar): EnvVar {
+  const text = `${env.Key ?? ''}=${env.Value ?? ''}`;
+  for (const re of res) {
+    const r = redactTextChanged(re, text);
+    if (!r.changed) continue;
+    const eq = r.text.indexOf('=');
+    return eq === -1
+      ? { ...env, Value: r.text }
+      : { ...env, Key: r.text.slice(0, eq), Value: r.text.slice(eq + 1) };
+  }
+  return env;
 }
