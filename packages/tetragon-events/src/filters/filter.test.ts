@@ -5,6 +5,7 @@ import * as F from '../../test/fixtures';
 import { eventParts } from '../model/event';
 import { compileEventFilter, compileFilter } from './filter';
 import { parseFilterList } from './parse';
+import { RegexError, compileRe2 } from './regex';
 
 const codec = new TetragonCodec();
 const parse = (line: string): GetEventsResponse => {
@@ -223,6 +224,15 @@ describe('Filter fields', () => {
           message: 'CEL expression filters are not supported by ciliary yet',
         },
       ]);
+  });
+
+  test('RE2 forms JavaScript spells otherwise: \\pL, [[:^digit:]], an escaped parenthesis before ?=', () => {
+    expect(compileRe2('^\\pL+$').test('héllo')).toBe(true);
+    expect(compileRe2('^\\PL$').test('1')).toBe(true);
+    expect(compileRe2('[[:^digit:]]x').test(' x')).toBe(true);
+    expect(compileRe2('[[:^digit:]]x').test('1x')).toBe(false);
+    expect(compileRe2('f\\(?=').test('f=')).toBe(true);
+    expect(() => compileRe2('a(?=b)')).toThrow(RegexError);
   });
 
   test('invalid regular expressions are reported with their index', () => {

@@ -35,7 +35,9 @@ const POSIX_CLASSES: Record<string, string> = {
  * rejects what RE2 refuses (look-around, back-references) so filters mean the same in both.
  */
 export function compileRe2(pattern: string): RegExp {
-  if (/\(\?<?[=!]/.test(pattern)) throw new RegexError(pattern, 'look-around is not supported by RE2');
+  // An unescaped "(?=", "(?!", "(?<=" or "(?<!": after a backslash it is a literal "(" made optional.
+  if (/(^|[^\\])(\\\\)*\(\?<?[=!]/.test(pattern))
+    throw new RegexError(pattern, 'look-around is not supported by RE2');
   if (/(^|[^\\])(\\\\)*\\[1-9]/.test(pattern))
     throw new RegexError(pattern, 'back-references are not supported by RE2');
   let source = pattern;
@@ -49,6 +51,14 @@ export function compileRe2(pattern: string): RegExp {
   }
   source = source
     .replace(/\(\?P</g, '(?<')
+    // RE2's one-letter Unicode classes: \pL is \p{L}, \PN is \P{N}.
+    .replace(/\\([pP])([A-Z])/g, '\\$1{$2}')
+    // A bracket holding only a negated POSIX class is that class negated.
+    .replace(/\[\[:\^([a-z]+):\]\]/g, (_whole, name: string) => {
+      const cls = POSIX_CLASSES[name];
+      if (!cls) throw new RegexError(pattern, `unknown character class [:^${name}:]`);
+      return `[^${cls}]`;
+    })
     .replace(/\\A/g, '^')
     .replace(/\\z/g, '$(?![\\s\\S])')
     .replace(/\[:(\^?)([a-z]+):\]/g, (whole, negate: string, name: string) => {
