@@ -230,6 +230,21 @@ describe('rotating export file', () => {
     expect(fs.statSync(path.join(dir, 'tetragon-1970-01-01T00-00-00.000.log.gz')).mode & 0o777).toBe(0o600);
   });
 
+  test('backups left by an earlier run are compressed and pruned at the first write', () => {
+    const filename = path.join(dir, 'old.log');
+    for (const stamp of ['2024-01-01T00-00-00.000', '2024-01-02T00-00-00.000', '2024-01-03T00-00-00.000'])
+      fs.writeFileSync(path.join(dir, `old-${stamp}.log`), `${stamp}\n`);
+    const file = new RotatingFile({ filename, clock: new FakeClock(0), maxBackups: 2, compress: true });
+    file.write('new\n');
+    file.close();
+    expect(
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.startsWith('old'))
+        .sort(),
+    ).toEqual(['old-2024-01-02T00-00-00.000.log.gz', 'old-2024-01-03T00-00-00.000.log.gz', 'old.log']);
+  });
+
   test('a maximum size of 0 means lumberjack’s default of 100 MB', () => {
     const file = new RotatingFile({
       filename: path.join(dir, 'zero.log'),

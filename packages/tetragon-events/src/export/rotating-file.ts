@@ -57,8 +57,11 @@ export class RotatingFile {
         `write of ${bytes.length} bytes exceeds the maximum file size ${this.maxSize}`,
       );
     }
-    if (this.fd === undefined) this.openExistingOrNew(bytes.length);
-    else if (this.size + bytes.length > this.maxSize) this.rotate();
+    if (this.fd === undefined) {
+      this.openExistingOrNew(bytes.length);
+      // As lumberjack's mill on open: backups left by an earlier run are compressed and pruned now.
+      this.mill();
+    } else if (this.size + bytes.length > this.maxSize) this.rotate();
     try {
       fs.writeSync(this.fd!, bytes);
     } catch (err) {
@@ -71,15 +74,22 @@ export class RotatingFile {
   rotate(): void {
     this.close();
     if (fs.existsSync(this.filename)) {
-      const backup = this.backupName();
-      fs.renameSync(this.filename, backup);
-      if (this.options.compress) {
+      fs.renameSync(this.filename, this.backupName());
+    }
+    this.openNew();
+    this.mill();
+  }
+
+  /** Compresses uncompressed backups (when asked to) and removes those beyond maxBackups. */
+  private mill(): void {
+    if (this.options.compress) {
+      for (const backup of this.backups()) {
+        if (backup.endsWith('.gz')) continue;
         // The compressed backup keeps the log's owner-only mode (a plain write would get 0644).
         fs.writeFileSync(`${backup}.gz`, gzipSync(fs.readFileSync(backup)), { mode: 0o600 });
         fs.unlinkSync(backup);
       }
     }
-    this.openNew();
     this.removeOldBackups();
   }
 
