@@ -139,6 +139,14 @@ describe('Filter fields', () => {
     expect(matches({ labels: ['!canary'] }, execPod)).toBe(true);
     expect(matches({ labels: ['tier notin (server)'] }, execPod)).toBe(false);
     expect(matches({ labels: ['!canary'] }, execHost)).toBe(false);
+    // key>N and key<N compare integer values; a label that is missing or not a number never matches.
+    const replicas = (n: string): GetEventsResponse =>
+      withProcess({ pod: { namespace: 'a', name: 'b', pod_labels: { replicas: n } } });
+    expect(matches({ labels: ['replicas>3'] }, replicas('5'))).toBe(true);
+    expect(matches({ labels: ['replicas>3'] }, replicas('3'))).toBe(false);
+    expect(matches({ labels: ['replicas < 3'] }, replicas('-1'))).toBe(true);
+    expect(matches({ labels: ['replicas>3'] }, replicas('many'))).toBe(false);
+    expect(compileFilter({ labels: ['replicas>three'] }).ok).toBe(false);
   });
 
   test('policy_names matches kprobe, tracepoint, uprobe and LSM events only', () => {

@@ -6,7 +6,8 @@ export class LabelSelectorError extends CiliaryError {
 
 type Requirement =
   | { readonly op: 'exists' | 'notExists'; readonly key: string }
-  | { readonly op: 'in' | 'notIn'; readonly key: string; readonly values: ReadonlySet<string> };
+  | { readonly op: 'in' | 'notIn'; readonly key: string; readonly values: ReadonlySet<string> }
+  | { readonly op: 'gt' | 'lt'; readonly key: string; readonly bound: number };
 
 const KEY =
   /^(?:[a-z0-9]([-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -57,6 +58,16 @@ function parseRequirement(selector: string, text: string): Requirement {
       values: new Set(values),
     };
   }
+  const order = /^([^!=<>\s]+)\s*([<>])\s*(.*)$/.exec(text);
+  if (order) {
+    // Kubernetes' `key>N` / `key<N`: the label's value, read as an integer, is above / below N.
+    const bound = order[3]!.trim();
+    if (!/^-?\d+$/.test(bound))
+      throw new LabelSelectorError(
+        `${JSON.stringify(bound)} is not an integer for ${order[2]} in selector ${JSON.stringify(selector)}`,
+      );
+    return { op: order[2] === '>' ? 'gt' : 'lt', key: checkKey(selector, order[1]!), bound: Number(bound) };
+  }
   const cmp = /^([^!=\s]+)\s*(==|=|!=)\s*(.*)$/.exec(text);
   if (cmp) {
     const values = new Set([checkValue(selector, cmp[3]!.trim())]);
@@ -83,6 +94,12 @@ export function compileLabelSelector(
           return has && r.values.has(labels[r.key]!);
         case 'notIn':
           return !has || !r.values.has(labels[r.key]!);
+        case 'gt':
+        case 'lt': {
+          if (!has || !/^-?\d+$/.test(labels[r.key]!)) return false;
+          const value = Number(labels[r.key]);
+          return r.op === 'gt' ? value > r.bound : value < r.bound;
+        }
       }
     });
 }
