@@ -33,9 +33,10 @@ export function palette(enabled: boolean): Palette {
 }
 
 /**
- * Whether `auto` means colours, decided as fatih/color does: off when NO_COLOR is set, when
- * TERM is "dumb", or when the output is not a terminal.
+ * Whether `auto` means colours, decided as fatih/color does: off when NO_COLOR is set to
+ * anything but the empty string (no-color.org), when TERM is "dumb", or when the output is not a
+ * terminal.
  */
 export function autoColor(env: NodeJS.ProcessEnv, isTty: boolean): boolean {
-  return isTty && env.TERM !== 'dumb' && env.NO_COLOR === undefined;
+  return isTty && env.TERM !== 'dumb' && !env.NO_COLOR;
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { TetragonCodec } from '../codec';
 import type { GetEventsResponse, KprobeArgument, Process } from '../model/types.generated';
 import * as F from '../../test/fixtures';
+import { autoColor } from './colors';
 import { CompactEncoder, CompactFormatError } from './encoder';
 
 const codec = new TetragonCodec();
@@ -366,6 +367,14 @@ describe('tetra getevents -o compact', () => {
     expect(enc.encode({ process_exec: { process: curl }, time: '2024-04-14T02:18:14.1Z' })).toBe(
       '2024-04-14T02:18:14.100000000Z 🚀 process kube-system/tetragon /usr/bin/curl cilium.io\n',
     );
+  });
+
+  test('--color auto: a terminal, unless NO_COLOR is set to something or TERM is dumb', () => {
+    expect(autoColor({}, true)).toBe(true);
+    expect(autoColor({}, false)).toBe(false);
+    expect(autoColor({ NO_COLOR: '1' }, true)).toBe(false);
+    expect(autoColor({ NO_COLOR: '' }, true)).toBe(true);
+    expect(autoColor({ TERM: 'dumb' }, true)).toBe(false);
   });
 
   test('colours wrap each part like fatih/color, and the empty caps field still pads the line', () => {
