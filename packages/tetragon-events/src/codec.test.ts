@@ -90,11 +90,13 @@ describe('JSON as Tetragon exports it', () => {
     );
   });
 
-  test('strings are escaped as protojson does, U+2028 included', () => {
-    const event = parse('{"process_exec":{"process":{"arguments":"a\\"b\\\\c\\n\\u0001\\u2028<>&"}}}');
-    expect(event.process_exec?.process?.arguments).toBe('a"b\\c\n\u0001\u2028<>&');
+  test('strings are escaped as protojson does: U+2028, DEL and <>& stay as they are', () => {
+    const event = parse(
+      '{"process_exec":{"process":{"arguments":"a\\"b\\\\c\\n\\u0001\\u001f\\u007f\\u2028<>&"}}}',
+    );
+    expect(event.process_exec?.process?.arguments).toBe('a"b\\c\n\u0001\u001f\u007f\u2028<>&');
     expect(codec.stringifyEvent(event)).toBe(
-      '{"process_exec":{"process":{"arguments":"a\\"b\\\\c\\n\\u0001\\u2028<>&"}}}',
+      '{"process_exec":{"process":{"arguments":"a\\"b\\\\c\\n\\u0001\\u001f\u007f\u2028<>&"}}}',
     );
   });
 

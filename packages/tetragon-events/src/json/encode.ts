@@ -3,18 +3,17 @@ import { canonicalTimestamp, canonicalDuration, isCanonicalTimestampText } from 
 
 type JsonObject = Record<string, unknown>;
 
-const LINE_SEPARATORS = /[\u2028\u2029]/g;
-// Quotes, backslashes, control characters, U+2028/9 and (lone) surrogates need the slow path.
+// Quotes, backslashes, control characters and (lone) surrogates need the slow path.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029\ud800-\udfff]/;
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** A JSON string as Go's protojson writes it: like JSON.stringify, plus U+2028/U+2029 escaped. */
+/**
+ * A JSON string as Go's protojson writes it, which is what JSON.stringify writes: `\"`, `\\`,
+ * short escapes for \b \f \n \r \t, `\u00xx` for other control characters, and everything else
+ * (DEL, U+2028 and U+2029 included) as it is. Checked against protojson itself.
+ */
 export function quoteJson(text: string): string {
-  if (!NEEDS_ESCAPE.test(text)) return `"${text}"`;
-  const quoted = JSON.stringify(text);
-  return quoted.includes('\u2028') || quoted.includes('\u2029')
-    ? quoted.replace(LINE_SEPARATORS, (c) => (c === '\u2028' ? '\\u2028' : '\\u2029'))
-    : quoted;
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
 /**
