@@ -50,10 +50,33 @@ describe('JSON as Tetragon exports it', () => {
 
   test('64-bit integers are written as strings whether read as numbers or strings', () => {
     const text =
-      '{"process_kprobe":{"args":[{"size_arg":65536},{"long_arg":"-5"},{"truncated_bytes_arg":{"orig_size":"00012"}}]}}';
+      '{"process_kprobe":{"args":[{"size_arg":65536},{"long_arg":"-5"},{"truncated_bytes_arg":{"orig_size":"1.2e1"}}]}}';
     expect(codec.stringifyEvent(parse(text))).toBe(
       '{"process_kprobe":{"args":[{"size_arg":"65536"},{"long_arg":"-5"},{"truncated_bytes_arg":{"orig_size":"12"}}]}}',
     );
+  });
+
+  test('quoted integers read as JSON numbers, as protojson reads them', () => {
+    const sizes = (v: string) =>
+      codec.parseEvent(`{"process_kprobe":{"args":[{"size_arg":"${v}"},{"int_arg":"${v}"}]}}`);
+    for (const [text, value] of [
+      ['1e2', 100],
+      ['1.0', 1],
+      ['1.50e1', 15],
+      ['-0', 0],
+      ['0e5', 0],
+    ] as const) {
+      const r = sizes(text);
+      // int_arg is a oneof member: its zero is kept.
+      expect(r.ok && r.value.process_kprobe?.args?.[1]?.int_arg).toBe(value);
+    }
+    for (const bad of ['01', '1.5', '+1', ' 1', '0x10', '1e-2', '1e400', ''])
+      expect(sizes(bad).ok).toBe(false);
+    expect(codec.parseEvent('{"process_kprobe":{"args":[{"size_arg":"1e19"}]}}').ok).toBe(true);
+    expect(codec.parseEvent('{"process_kprobe":{"args":[{"size_arg":"1e20"}]}}').ok).toBe(false);
+    // Enum numbers are int32.
+    expect(codec.parseEvent('{"process_kprobe":{"action":2147483648}}').ok).toBe(false);
+    expect(codec.parseEvent('{"process_kprobe":{"action":99}}').ok).toBe(true);
   });
 
   test('timestamps are written in UTC with 0, 3, 6 or 9 fraction digits', () => {

@@ -293,7 +293,8 @@ function normalizeEnum(value: unknown, field: FieldTable, ctx: Context, key: str
     }
     return number === 0 && !field.repeated ? ZERO_ENUM : value;
   }
-  if (typeof value === 'number' && Number.isInteger(value)) {
+  // Enum numbers are int32 in protobuf; protojson refuses others.
+  if (typeof value === 'number' && Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31) {
     if (value === 0 && !field.repeated) return ZERO_ENUM;
     // protojson writes numbers it has no name for as numbers; keep them.
     return table.byNumber.get(value) ?? value;

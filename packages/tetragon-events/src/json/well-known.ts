@@ -191,7 +191,30 @@ export function canonicalDuration(text: string): string | undefined {
   return parts ? formatDuration(parts) : undefined;
 }
 
-const INTEGER = /^-?\d+$/;
+/** A JSON number (RFC 8259): protojson reads integers given as strings with this grammar. */
+const JSON_NUMBER = /^(-?)(0|[1-9]\d*)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * The integer a JSON number's text stands for, exactly, as Go's protojson reads a quoted integer
+ * ("1e2" and "1.0" are 100 and 1, "01" and "1.5" are not integers); undefined when it is not one.
+ */
+export function integerOfJsonNumber(text: string): bigint | undefined {
+  const m = JSON_NUMBER.exec(text);
+  if (!m) return undefined;
+  const [, sign, whole, fraction = '', exponent = '0'] = m;
+  let digits = (whole! + fraction).replace(/^0+/, '');
+  if (digits === '') return 0n;
+  const shift = Number(exponent) - fraction.length;
+  // Beyond 10^40 nothing fits 64 bits; the bound also keeps BigInt work small.
+  if (shift + digits.length > 40) return undefined;
+  if (shift < 0) {
+    if (!/^0+$/.test(digits.slice(shift))) return undefined;
+    digits = digits.slice(0, shift);
+  }
+  const n = BigInt(digits || '0') * 10n ** BigInt(Math.max(0, shift));
+  return sign === '-' ? -n : n;
+}
+
 const LIMITS = {
   int64: [-(2n ** 63n), 2n ** 63n - 1n],
   uint64: [0n, 2n ** 64n - 1n],
@@ -225,8 +248,8 @@ export function isCanonicalInt64(text: string, kind: 'int64' | 'uint64'): boolea
 export function canonicalInt64(value: unknown, kind: 'int64' | 'uint64'): string | undefined {
   if (typeof value === 'string') {
     if (isCanonicalInt64(value, kind)) return value;
-    if (!INTEGER.test(value)) return undefined;
-    return inRange(BigInt(value), kind);
+    const n = integerOfJsonNumber(value);
+    return n === undefined ? undefined : inRange(n, kind);
   }
   if (typeof value === 'number' && Number.isSafeInteger(value)) return inRange(BigInt(value), kind);
   return undefined;
@@ -239,12 +262,12 @@ function inRange(n: bigint, kind: 'int64' | 'uint64'): string | undefined {
 
 /** A 32-bit integer from a JSON number or numeric string. */
 export function int32Of(value: unknown, kind: 'int32' | 'uint32'): number | undefined {
-  const n =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && INTEGER.test(value)
-        ? Number(value)
-        : NaN;
+  let n = NaN;
+  if (typeof value === 'number') n = value;
+  else if (typeof value === 'string') {
+    const exact = integerOfJsonNumber(value);
+    if (exact !== undefined && exact >= -(2n ** 31n) && exact < 2n ** 32n) n = Number(exact);
+  }
   if (!Number.isInteger(n)) return undefined;
   if (kind === 'uint32' ? n < 0 || n > 0xffffffff : n < -0x80000000 || n > 0x7fffffff) return undefined;
   return n;
