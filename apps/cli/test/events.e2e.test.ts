@@ -42,6 +42,13 @@ describe('ciliary events', () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  /** A FineGuidanceSensors server on a unix socket in the test directory. */
+  async function startServer(socket: string): Promise<{ server: SensorServer; address: string }> {
+    const address = `unix://${path.join(dir, socket)}`;
+    const server = new SensorServer({ codec: new TetragonCodec(), address, version: 'test' });
+    return { server, address: await server.start() };
+  }
+
   test('-o compact --color never on an export file prints what tetra prints', () => {
     for (const name of ['process-lifecycle', 'kprobe-variants', 'tracepoint-uprobe-lsm-loader']) {
       const r = run([
@@ -236,13 +243,7 @@ describe('ciliary events', () => {
   }, 40_000);
 
   test('without --reconnect, a server that ends the stream ends the command with status 0', async () => {
-    const codec = new TetragonCodec();
-    const server = new SensorServer({
-      codec,
-      address: `unix://${path.join(dir, 'ending.sock')}`,
-      version: 'test',
-    });
-    const address = await server.start();
+    const { server, address } = await startServer('ending.sock');
     const { child, output } = spawnCollect([
       'events',
       '--server',
@@ -299,12 +300,7 @@ describe('ciliary events', () => {
 
   test('--server streams from a FineGuidanceSensors server with server-side filters', async () => {
     const codec = new TetragonCodec();
-    const server = new SensorServer({
-      codec,
-      address: `unix://${path.join(dir, 'tetragon.sock')}`,
-      version: 'test',
-    });
-    const address = await server.start();
+    const { server, address } = await startServer('tetragon.sock');
     const { child, output } = spawnCollect([
       'events',
       '--server',
