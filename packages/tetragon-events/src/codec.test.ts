@@ -56,6 +56,15 @@ describe('JSON as Tetragon exports it', () => {
     );
   });
 
+  test('timestamps need upper-case T and Z, as protojson reads them', () => {
+    expect(codec.parseEvent('{"time":"2024-04-14T04:18:14.5+02:00"}')).toEqual({
+      ok: true,
+      value: { time: '2024-04-14T02:18:14.500Z' },
+    });
+    expect(codec.parseEvent('{"time":"2024-04-14t02:18:14Z"}').ok).toBe(false);
+    expect(codec.parseEvent('{"time":"2024-04-14T02:18:14z"}').ok).toBe(false);
+  });
+
   test('quoted integers read as JSON numbers, as protojson reads them', () => {
     const sizes = (v: string) =>
       codec.parseEvent(`{"process_kprobe":{"args":[{"size_arg":"${v}"},{"int_arg":"${v}"}]}}`);

@@ -190,7 +190,7 @@ describe('generated normalisers', () => {
       throw new EvalError('Code generation from strings disallowed for this context');
     });
     const text =
-      '{"processExec":{"process":{"pid":"7","binary":"","start_time":"2024-04-14t02:18:14+00:00"}},"x":1}';
+      '{"processExec":{"process":{"pid":"7","binary":"","start_time":"2024-04-14T02:18:14+00:00"}},"x":1}';
     const value = JSON.parse(text) as JsonObject;
     expect(walking.normalize(value, codec.events, { discardUnknown: false })).toEqual([
       { path: '/x', message: 'unknown field "x" of tetragon.GetEventsResponse' },
