@@ -46,7 +46,8 @@ export class EventCache {
       clock: options.clock,
       complete: (event) => this.resolve(event),
       onComplete: (event) => this.deliver(event),
-      onGiveUp: (event) => this.deliver(event),
+      // After the last try, whatever is known goes out: the process without its parent, say.
+      onGiveUp: (event) => this.deliver(this.resolve(event, false) ?? event),
       ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
       ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }),
       ...(options.maxParked === undefined ? {} : { maxWaiting: options.maxParked }),
@@ -95,7 +96,8 @@ export class EventCache {
     for (const id of this.parentRefHeld) if (!this.options.cache.has(id)) this.parentRefHeld.delete(id);
   }
 
-  private resolve(event: GetEventsResponse): GetEventsResponse | undefined {
+  /** The event with its process, parent and ancestors; undefined while what it needs is unknown. */
+  private resolve(event: GetEventsResponse, needParent = true): GetEventsResponse | undefined {
     const field = eventFieldOf(event);
     if (field === undefined) return event;
     const inner = event[field] as Inner;
@@ -108,7 +110,7 @@ export class EventCache {
     const parent = parentId ? cache.get(parentId) : undefined;
     // Every event waits for the parent too (unless it is the kernel), as Tetragon's do: an exit
     // must not overtake the exec it follows.
-    if (parentId && !parent && parseExecId(parentId)?.pid !== 0) return undefined;
+    if (needParent && parentId && !parent && parseExecId(parentId)?.pid !== 0) return undefined;
     // The event's own thread id wins over the cached one; refcnt is the cache's count now.
     const tid = inner.process!.tid;
     const process = withFields(

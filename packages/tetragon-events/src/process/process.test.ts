@@ -283,6 +283,20 @@ describe('event cache', () => {
     expect(emitted).toEqual(['process_exec', 'process_exec', 'process_kprobe', 'process_exit']);
   });
 
+  test('an event whose parent never arrives goes out with its own process after the last try', async () => {
+    const clock = new FakeClock();
+    const cache = new ProcessCache({ clock });
+    const emitted: GetEventsResponse[] = [];
+    const events = new EventCache({ clock, cache, emit: (e) => emitted.push(e) });
+    const orphan = proc(70, 700, [69, 690]);
+    events.submit({ process_exec: { process: orphan } });
+    events.submit({ process_exit: { process: { exec_id: orphan.exec_id!, pid: 70 }, status: 1 } });
+    await clock.advance(2000 * 15);
+    expect(emitted).toHaveLength(2);
+    expect(emitted[1]?.process_exit?.process?.binary).toBe('/bin/p70');
+    expect(emitted[1]?.process_exit?.parent).toBeUndefined();
+  });
+
   test('an exec waits for its parent unless the parent is the kernel', () => {
     const clock = new FakeClock();
     const emitted: GetEventsResponse[] = [];
