@@ -31,8 +31,8 @@ interface Inner {
 /**
  * Joins raw sensor events with the process cache. An exec adds its process (holding it and its
  * parent); other events get their process, parent and ancestors from the cache; an exit releases
- * what its exec held. Events whose process (or, for an exec, parent) is not known yet wait and
- * are retried, as Tetragon's event cache does, then are emitted as they are.
+ * what its exec held. Events whose process or parent is not known yet wait and are retried, as
+ * Tetragon's event cache does, then are emitted with what is known.
  */
 export class EventCache {
   private readonly waiting: RetryQueue<GetEventsResponse>;
