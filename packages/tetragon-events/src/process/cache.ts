@@ -32,6 +32,8 @@ interface MutableEntry {
   refcnt: number;
   color: CacheColor;
   refcntOps: Record<string, number>;
+  /** Whether this process holds a reference on its parent (taken once the parent is cached). */
+  holdsParent: boolean;
   /** Recency list links: `newer` towards the most recently used entry. */
   newer: MutableEntry | undefined;
   older: MutableEntry | undefined;
@@ -100,6 +102,7 @@ export class ProcessCache {
       refcnt: 0,
       color: 'inUse',
       refcntOps: {},
+      holdsParent: false,
       newer: undefined,
       older: undefined,
     };
@@ -142,6 +145,29 @@ export class ProcessCache {
     if (!entry) return;
     entry.refcnt++;
     entry.refcntOps[`${op}++`] = (entry.refcntOps[`${op}++`] ?? 0) + 1;
+  }
+
+  /**
+   * Makes a cached process hold its parent, once: true when it holds it now. False while the
+   * parent is not cached yet (the caller tries again when it is, as Tetragon's RefCntDone does).
+   */
+  refParent(execId: string): boolean {
+    const entry = this.entries.get(execId);
+    if (!entry) return false;
+    if (entry.holdsParent) return true;
+    const parentId = entry.process.parent_exec_id;
+    if (!parentId || !this.entries.has(parentId)) return false;
+    this.ref(parentId, 'parent');
+    entry.holdsParent = true;
+    return true;
+  }
+
+  /** Releases the parent a process holds, if it holds it. */
+  unrefParent(execId: string): void {
+    const entry = this.entries.get(execId);
+    if (!entry?.holdsParent) return;
+    entry.holdsParent = false;
+    if (entry.process.parent_exec_id) this.unref(entry.process.parent_exec_id, 'parent');
   }
 
   unref(execId: string, op: RefOp): void {

@@ -36,10 +36,8 @@ interface Inner {
  */
 export class EventCache {
   private readonly waiting: RetryQueue<GetEventsResponse>;
-  /** Execs whose parent was not cached yet: they take the parent's reference once it is. */
+  /** Parked execs whose parent was not cached yet: they take the parent's reference once it is. */
   private readonly parentRefPending = new Set<string>();
-  /** Execs holding a reference on their parent, released by their exit. */
-  private readonly parentRefHeld = new Set<string>();
 
   constructor(private readonly options: EventCacheOptions) {
     this.waiting = new RetryQueue({
@@ -75,25 +73,8 @@ export class EventCache {
     cache.add(process);
     if (known) return;
     cache.ref(id, 'process');
-    this.refParent(id, process.parent_exec_id);
+    if (process.parent_exec_id && !cache.refParent(id)) this.parentRefPending.add(id);
     if (this.options.ancestors) for (const a of cache.ancestors(process)) cache.ref(a.exec_id!, 'ancestor');
-  }
-
-  /** Takes the parent's reference now, or once the parent is cached (Tetragon's RefCntDone). */
-  private refParent(id: string, parentId: string | undefined): void {
-    if (!parentId) return;
-    if (!this.options.cache.has(parentId)) {
-      this.parentRefPending.add(id);
-      return;
-    }
-    this.options.cache.ref(parentId, 'parent');
-    this.parentRefHeld.add(id);
-    // Processes evicted without an exit would otherwise stay in the set.
-    if (this.parentRefHeld.size > 2 * this.options.cache.size + 1024) this.forgetEvicted();
-  }
-
-  private forgetEvicted(): void {
-    for (const id of this.parentRefHeld) if (!this.options.cache.has(id)) this.parentRefHeld.delete(id);
   }
 
   /** The event with its process, parent and ancestors; undefined while what it needs is unknown. */
@@ -129,19 +110,15 @@ export class EventCache {
   private deliver(event: GetEventsResponse): void {
     const cache = this.options.cache;
     const exec = event.process_exec?.process?.exec_id;
-    if (exec && this.parentRefPending.delete(exec)) {
-      // Resolved: the parent is cached now. Given up: there is no parent to hold.
-      const parentId = cache.get(exec)?.parent_exec_id;
-      if (parentId && cache.has(parentId)) this.refParent(exec, parentId);
-    }
+    // Resolved: the parent is cached now. Given up: there is no parent to hold.
+    if (exec && this.parentRefPending.delete(exec)) cache.refParent(exec);
     this.options.emit(event);
     const exit = event.process_exit?.process;
     if (!exit?.exec_id) return;
     const cached = cache.get(exit.exec_id);
-    cache.unref(exit.exec_id, 'process');
     this.parentRefPending.delete(exit.exec_id);
-    if (this.parentRefHeld.delete(exit.exec_id) && cached?.parent_exec_id)
-      cache.unref(cached.parent_exec_id, 'parent');
+    cache.unrefParent(exit.exec_id);
+    cache.unref(exit.exec_id, 'process');
     if (this.options.ancestors && cached)
       for (const a of cache.ancestors(cached)) cache.unref(a.exec_id!, 'ancestor');
   }
