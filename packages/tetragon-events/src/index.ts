@@ -36,6 +36,7 @@ export {
 } from './json/well-known';
 export { quoteJson } from './json/encode';
 export { compileRe2, RegexError } from './filters/regex';
+export { Re2, Re2SyntaxError, type Re2Match } from './filters/re2';
 export { compileLabelSelector, LabelSelectorError } from './filters/labels';
 export { type EventPredicate, compileFilter, compileEventFilter, EventFilter } from './filters/filter';
 export { FieldFilters } from './filters/field-filter';

@@ -9,6 +9,7 @@ import type {
   Process,
 } from '../model/types.generated';
 import { compileLabelSelector } from './labels';
+import type { Re2 } from './re2';
 import { compileRe2 } from './regex';
 
 /**
@@ -34,8 +35,8 @@ function problem(c: Compiler, field: string, message: string): void {
   c.issues.push(c.document === undefined ? { path, message } : { document: c.document, path, message });
 }
 
-function regexes(c: Compiler, field: string, patterns: readonly string[]): RegExp[] {
-  const out: RegExp[] = [];
+function regexes(c: Compiler, field: string, patterns: readonly string[]): Re2[] {
+  const out: Re2[] = [];
   patterns.forEach((p, i) => {
     try {
       out.push(compileRe2(p));
@@ -46,7 +47,7 @@ function regexes(c: Compiler, field: string, patterns: readonly string[]): RegEx
   return out;
 }
 
-function anyMatch(res: readonly RegExp[], text: string): boolean {
+function anyMatch(res: readonly Re2[], text: string): boolean {
   for (const re of res) if (re.test(text)) return true;
   return false;
 }

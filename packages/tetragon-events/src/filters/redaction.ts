@@ -1,43 +1,54 @@
 import { failed, ok, type Issue, type Result } from '@ciliary/core';
 import type { EnvVar, GetEventsResponse, Process, RedactionFilter } from '../model/types.generated';
+import type { Re2 } from './re2';
 import { compileRe2 } from './regex';
 
 export const REDACTED = '*****';
 
 interface CompiledRedaction {
-  readonly binaries: readonly RegExp[];
-  readonly redact: readonly RegExp[];
+  readonly binaries: readonly Re2[];
+  readonly redact: readonly Re2[];
 }
 
 /** Replaces the text of every capture group of every match with `*****`, as Tetragon does. */
-export function redactText(re: RegExp, text: string): string {
+export function redactText(re: Re2, text: string): string {
   return redactTextChanged(re, text).text;
 }
 
-/** redactText, telling whether a capture group was replaced (Tetragon stops at that for envs). */
-function redactTextChanged(re: RegExp, text: string): { text: string; changed: boolean } {
+/**
+ * Tetragon's redactString: every match, as Go's ReplaceAllStringFunc finds them, is matched again on
+ * its own text, and that match's capture groups become `*****`. Tells whether a group was replaced
+ * (Tetragon stops at the first regex that replaces one in an environment variable).
+ */
+function redactTextChanged(re: Re2, text: string): { text: string; changed: boolean } {
   let changed = false;
-  const global = new RegExp(re.source, `${re.flags.replace(/[gdy]/g, '')}gd`);
   let out = '';
   let pos = 0;
-  for (const m of text.matchAll(global)) {
-    const start = m.index;
-    const end = start + m[0].length;
-    out += text.slice(pos, start);
-    let last = start;
-    const indices = m.indices ?? [];
-    for (let i = 1; i < indices.length; i++) {
-      const span = indices[i];
-      // Nested groups inside an already redacted group are skipped.
-      if (!span || span[0] < last) continue;
-      changed = true;
-      out += text.slice(last, span[0]) + REDACTED;
-      last = span[1];
-    }
-    out += text.slice(last, end);
-    pos = end;
+  for (const m of re.matchAll(text)) {
+    const matched = text.slice(m.start, m.end);
+    const redacted = redactGroups(re, matched);
+    if (redacted !== undefined) changed = true;
+    out += text.slice(pos, m.start) + (redacted ?? matched);
+    pos = m.end;
   }
   return { text: out + text.slice(pos), changed };
+}
+
+/** The groups of the first match in `text` replaced, or undefined when there is none to replace. */
+function redactGroups(re: Re2, text: string): string | undefined {
+  const groups = re.exec(text)?.groups;
+  if (!groups) return undefined;
+  let out = '';
+  let last = 0;
+  let replaced = false;
+  for (const span of groups) {
+    // Groups that took no part, or nested in a group already redacted, are skipped.
+    if (!span || span[0] < last) continue;
+    replaced = true;
+    out += text.slice(last, span[0]) + REDACTED;
+    last = span[1];
+  }
+  return replaced ? out + text.slice(last) : undefined;
 }
 
 /**
@@ -49,7 +60,7 @@ export class Redactor {
 
   static compile(filters: readonly RedactionFilter[], document?: string): Result<Redactor> {
     const issues: Issue[] = [];
-    const compile = (patterns: readonly string[] | undefined, path: string): RegExp[] =>
+    const compile = (patterns: readonly string[] | undefined, path: string): Re2[] =>
       (patterns ?? []).flatMap((p, i) => {
         try {
           return [compileRe2(p)];
@@ -73,12 +84,11 @@ export class Redactor {
   }
 
   redactProcess(process: Process): Process {
-    if (!process.arguments && !process.environment_variables?.length) return process;
     let args = process.arguments ?? '';
     let envs = process.environment_variables;
     for (const f of this.filters) {
       if (f.binaries.length > 0 && !f.binaries.some((re) => re.test(process.binary ?? ''))) continue;
-      for (const re of f.redact) args = redactText(re, args);
+      for (const re of f.redact) args = redactTextChanged(re, args).text;
       if (envs) envs = envs.map((env) => redactEnv(f.redact, env));
     }
     const argsChanged = args !== (process.arguments ?? '');
@@ -108,7 +118,7 @@ export class Redactor {
 }
 
 /** One variable as `KEY=VALUE` through the regexes until one changes it, split back at the first `=`. */
-function redactEnv(res: readonly RegExp[], env: EnvVar): EnvVar {
+function redactEnv(res: readonly Re2[], env: EnvVar): EnvVar {
   const text = `${env.Key ?? ''}=${env.Value ?? ''}`;
   for (const re of res) {
     const r = redactTextChanged(re, text);

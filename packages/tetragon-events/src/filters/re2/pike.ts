@@ -1,0 +1,133 @@
+import { assertionHolds, codePointAt, codePointBefore } from './context';
+import type { Program } from './program';
+
+/** Capture positions (UTF-16 indices), two per group, -1 where a group took no part. */
+export type Slots = Int32Array;
+
+/**
+ * The threads alive at one position, in priority order, each added once (a sparse set on the
+ * instruction), so the work per character is bounded by the program's size: RE2's linear time.
+ */
+class ThreadList {
+  readonly pcs: Int32Array;
+  readonly slots: Array<Slots | undefined>;
+  private readonly seen: Int32Array;
+  private generation = 1;
+  length = 0;
+
+  constructor(size: number) {
+    this.pcs = new Int32Array(size);
+    this.slots = new Array<Slots | undefined>(size);
+    this.seen = new Int32Array(size);
+  }
+
+  clear(): void {
+    this.length = 0;
+    this.generation++;
+  }
+
+  /** Marks `pc` visited at this position; false if it already was. */
+  visit(pc: number): boolean {
+    if (this.seen[pc] === this.generation) return false;
+    this.seen[pc] = this.generation;
+    return true;
+  }
+
+  push(pc: number, slots: Slots): void {
+    this.pcs[this.length] = pc;
+    this.slots[this.length] = slots;
+    this.length++;
+  }
+}
+
+/**
+ * A Pike VM over a compiled program: the leftmost match starting at or after `from`, preferring
+ * earlier alternatives and greedier repeats as Go's regexp does, with its capture positions.
+ */
+export class PikeVm {
+  private readonly current: ThreadList;
+  private readonly next: ThreadList;
+  /** Pairs of instruction and slots still to follow in `add`. */
+  private readonly stack: Array<number | Slots> = [];
+
+  constructor(private readonly program: Program) {
+    const size = program.code.length;
+    this.current = new ThreadList(size);
+    this.next = new ThreadList(size);
+  }
+
+  exec(text: string, from: number): Slots | undefined {
+    const { program } = this;
+    let clist = this.current;
+    let nlist = this.next;
+    clist.clear();
+    nlist.clear();
+    let matched: Slots | undefined;
+    let pos = from;
+    for (;;) {
+      const cp = codePointAt(text, pos);
+      const before = codePointBefore(text, pos);
+      if (matched === undefined && (pos === from || !program.anchoredStart)) {
+        // A new attempt starting here, behind every thread that started earlier.
+        const slots = new Int32Array(program.slots).fill(-1);
+        this.add(clist, 0, pos, slots, before, cp);
+      }
+      // Nothing alive: done once a match is found or no later start can match; else try the next position.
+      if (clist.length === 0 && (matched !== undefined || program.anchoredStart)) break;
+      const width = cp > 0xffff ? 2 : 1;
+      const after = codePointAt(text, pos + width);
+      for (let t = 0; t < clist.length; t++) {
+        const pc = clist.pcs[t]!;
+        const inst = program.code[pc]!;
+        if (inst.op === 'match') {
+          matched = clist.slots[t]!;
+          // Threads after this one have lower priority.
+          break;
+        }
+        if (inst.op === 'set' && cp !== -1 && inst.set.has(cp))
+          this.add(nlist, pc + 1, pos + width, clist.slots[t]!, cp, after);
+      }
+      if (cp === -1) break;
+      [clist, nlist] = [nlist, clist];
+      nlist.clear();
+      pos += width;
+    }
+    return matched;
+  }
+
+  /**
+   * Adds the thread at `pc` and everything reachable from it without reading a character, in
+   * priority order. A stack rather than recursion: a large program chains thousands of splits.
+   */
+  private add(list: ThreadList, pc: number, pos: number, slots: Slots, before: number, after: number): void {
+    const stack = this.stack;
+    stack.length = 0;
+    stack.push(pc, slots);
+    while (stack.length > 0) {
+      const threadSlots = stack.pop() as Slots;
+      const at = stack.pop() as number;
+      if (!list.visit(at)) continue;
+      const inst = this.program.code[at]!;
+      switch (inst.op) {
+        case 'jump':
+          stack.push(inst.x, threadSlots);
+          break;
+        case 'split':
+          // y is pushed first so that x, the preferred branch, is explored first.
+          stack.push(inst.y, threadSlots, inst.x, threadSlots);
+          break;
+        case 'save': {
+          const copy = threadSlots.slice();
+          copy[inst.slot] = pos;
+          stack.push(at + 1, copy);
+          break;
+        }
+        case 'assert':
+          if (assertionHolds(inst.kind, before, after)) stack.push(at + 1, threadSlots);
+          break;
+        default:
+          list.push(at, threadSlots);
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Re2, Re2SyntaxError } from '.';
+
+/** Go's own answers: test/re2-go.json was recorded from Go's regexp package (see recordedWith). */
+interface GoRecord {
+  readonly patterns: readonly string[];
+  readonly inputs: readonly string[];
+  readonly go: ReadonlyArray<{ error: string } | { matches: Array<Array<Array<string | null>>> }>;
+}
+
+const record = JSON.parse(readFileSync(join(__dirname, '../../../test/re2-go.json'), 'utf8')) as GoRecord;
+
+function allMatches(re: Re2, text: string): Array<Array<string | null>> {
+  return [...re.matchAll(text)].map((m) => [
+    text.slice(m.start, m.end),
+    ...m.groups.map((g) => (g ? text.slice(g[0], g[1]) : null)),
+  ]);
+}
+
+describe('Re2 against Go regexp', () => {
+  it('accepts and refuses what Go does, and finds the same matches and groups', () => {
+    const differences: string[] = [];
+    record.patterns.forEach((pattern, i) => {
+      const want = record.go[i]!;
+      let re: Re2;
+      try {
+        re = new Re2(pattern);
+      } catch (err) {
+        if (!('error' in want))
+          differences.push(`${JSON.stringify(pattern)}: refused (${String(err)}), Go accepts`);
+        return;
+      }
+      if ('error' in want) {
+        differences.push(`${JSON.stringify(pattern)}: accepted, Go refuses (${want.error})`);
+        return;
+      }
+      record.inputs.forEach((text, k) => {
+        const got = allMatches(re, text);
+        if (JSON.stringify(got) !== JSON.stringify(want.matches[k]))
+          differences.push(
+            `${JSON.stringify(pattern)} on ${JSON.stringify(text)}: ${JSON.stringify(got)}, Go ${JSON.stringify(want.matches[k])}`,
+          );
+        if (re.test(text) !== got.length > 0)
+          differences.push(`${JSON.stringify(pattern)} on ${JSON.stringify(text)}: test() disagrees`);
+      });
+    });
+    expect(differences).toEqual([]);
+    expect(record.patterns.length).toBeGreaterThan(700);
+  });
+});
+
+describe('Re2 semantics', () => {
+  it.each([
+    ['(?i:foo)bar', 'FOObar', true],
+    ['(?i:foo)bar', 'FOOBAR', false],
+    ['foo(?i)bar', 'fooBAR', true],
+    ['(?i)a(?-i)b', 'AB', false],
+    ['(?i)k', '\u212A', true],
+    ['a(?i)\\p{Lu}', 'ab', true],
+    ['(?i)\\P{Ll}', 'a', false],
+    ['.', '\r', true],
+    ['.', '\n', false],
+    ['(?s:.)', '\n', true],
+    ['\\s', '\v', false],
+    ['\\Q.*\\E', 'ab', false],
+    ['a{,2}', 'a{,2}', true],
+    ['\\p{Greek}', 'α', true],
+    ['\\101', 'A', true],
+    ['[]a]', ']', true],
+  ])('%j on %j is %j', (pattern, text, matches) => {
+    expect(new Re2(pattern).test(text)).toBe(matches);
+  });
+
+  it.each([
+    ['(?=a)', 'invalid or unsupported Perl syntax'],
+    ['\\1', 'invalid escape sequence: \\1'],
+    ['x{1001}', 'invalid repeat count'],
+    ['(a{100}){100}', 'invalid repeat count'],
+    ['a**', 'invalid nested repetition operator'],
+    ['\\Z', 'invalid escape sequence: \\Z'],
+    ['\\p{Foo}', 'invalid character class range'],
+  ])('refuses %j: %s', (pattern, reason) => {
+    expect(() => new Re2(pattern)).toThrow(Re2SyntaxError);
+    expect(() => new Re2(pattern)).toThrow(reason);
+  });
+
+  it('takes time linear in the text where a backtracking engine takes exponential time', () => {
+    // V8 needs minutes for (a*)*b against 30 a's; this is 100,000.
+    const text = 'a'.repeat(100_000);
+    for (const pattern of ['(a*)*b', '(a|aa)+$c', '(\\S+\\s?)+$x', '(x+x+)+y']) {
+      const re = new Re2(pattern);
+      expect(re.test(text)).toBe(false);
+      expect(re.exec(text.slice(0, 5_000))).toBeUndefined();
+    }
+  });
+
+  it('answers the same after its DFA cache fills and is rebuilt', () => {
+    // (a|b)*a(a|b){12} needs 2^13 DFA states, past the cache's bound.
+    const re = new Re2('(a|b)*a(a|b){12}$');
+    let seed = 7;
+    for (let n = 0; n < 200; n++) {
+      let text = '';
+      for (let i = 0; i < 40; i++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        text += seed & 0x10000 ? 'a' : 'b';
+      }
+      expect(re.test(text)).toBe(text.length >= 13 && text[text.length - 13] === 'a');
+      expect(re.exec(text) !== undefined).toBe(re.test(text));
+    }
+  });
+});
