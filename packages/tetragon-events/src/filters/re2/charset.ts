@@ -17,18 +17,28 @@ export interface PropertyClass {
 export class CharSet {
   private readonly lows: Uint32Array;
   private readonly highs: Uint32Array;
+  /** Membership of the ASCII characters, decided once: most text filters read is ASCII. */
+  private readonly ascii = new Uint8Array(128);
 
   constructor(
     ranges: readonly Range[],
     private readonly props: readonly PropertyClass[] = [],
     private readonly negated = false,
+    /** Other sets whose members belong to this one too (the union of a pattern's first characters). */
+    private readonly unionOf: readonly CharSet[] = [],
   ) {
     const merged = mergeRanges(ranges);
     this.lows = Uint32Array.from(merged, (r) => r[0]);
     this.highs = Uint32Array.from(merged, (r) => r[1]);
+    for (let cp = 0; cp < 128; cp++) this.ascii[cp] = this.decide(cp) ? 1 : 0;
   }
 
   has(cp: number): boolean {
+    return cp < 128 ? this.ascii[cp] === 1 : this.decide(cp);
+  }
+
+  private decide(cp: number): boolean {
+    if (this.unionOf.some((set) => set.has(cp))) return true;
     return this.inRanges(cp) || this.inProps(cp) ? !this.negated : this.negated;
   }
 

@@ -1,4 +1,5 @@
 import { assertionHolds, codePointAt, codePointBefore } from './context';
+import type { CharSet } from './charset';
 import type { Program } from './program';
 
 /** Capture positions (UTF-16 indices), two per group, -1 where a group took no part. */
@@ -47,13 +48,20 @@ class ThreadList {
 export class PikeVm {
   private readonly current: ThreadList;
   private readonly next: ThreadList;
-  /** Pairs of instruction and slots still to follow in `add`. */
-  private readonly stack: Array<number | Slots> = [];
+  /** Instructions and their slots still to follow in `add`, a stack of `top` entries. */
+  private readonly stackPcs: Int32Array;
+  private readonly stackSlots: Array<Slots | undefined>;
+
+  private readonly unset: Slots;
 
   constructor(private readonly program: Program) {
     const size = program.code.length;
+    this.unset = new Int32Array(program.slots).fill(-1);
     this.current = new ThreadList(size);
     this.next = new ThreadList(size);
+    // Each instruction is pushed at most twice per closure (a split pushes both branches).
+    this.stackPcs = new Int32Array(2 * size + 2);
+    this.stackSlots = new Array<Slots | undefined>(2 * size + 2);
   }
 
   exec(text: string, from: number): Slots | undefined {
@@ -65,12 +73,14 @@ export class PikeVm {
     let matched: Slots | undefined;
     let pos = from;
     for (;;) {
+      if (clist.length === 0 && matched === undefined && program.firstChars)
+        pos = skipToPossibleStart(program.firstChars, text, pos);
       const cp = codePointAt(text, pos);
       const before = codePointBefore(text, pos);
       if (matched === undefined && (pos === from || !program.anchoredStart)) {
-        // A new attempt starting here, behind every thread that started earlier.
-        const slots = new Int32Array(program.slots).fill(-1);
-        this.add(clist, 0, pos, slots, before, cp);
+        // A new attempt starting here, behind every thread that started earlier. Threads copy slots
+        // before writing them, so every attempt can start from the same unset array.
+        this.add(clist, 0, pos, this.unset, before, cp);
       }
       // Nothing alive: done once a match is found or no later start can match; else try the next position.
       if (clist.length === 0 && (matched !== undefined || program.anchoredStart)) break;
@@ -100,34 +110,54 @@ export class PikeVm {
    * priority order. A stack rather than recursion: a large program chains thousands of splits.
    */
   private add(list: ThreadList, pc: number, pos: number, slots: Slots, before: number, after: number): void {
-    const stack = this.stack;
-    stack.length = 0;
-    stack.push(pc, slots);
-    while (stack.length > 0) {
-      const threadSlots = stack.pop() as Slots;
-      const at = stack.pop() as number;
+    const { stackPcs, stackSlots } = this;
+    const code = this.program.code;
+    let top = 0;
+    stackPcs[top] = pc;
+    stackSlots[top++] = slots;
+    while (top > 0) {
+      const at = stackPcs[--top]!;
+      const threadSlots = stackSlots[top]!;
       if (!list.visit(at)) continue;
-      const inst = this.program.code[at]!;
+      const inst = code[at]!;
       switch (inst.op) {
         case 'jump':
-          stack.push(inst.x, threadSlots);
+          stackPcs[top] = inst.x;
+          stackSlots[top++] = threadSlots;
           break;
         case 'split':
           // y is pushed first so that x, the preferred branch, is explored first.
-          stack.push(inst.y, threadSlots, inst.x, threadSlots);
+          stackPcs[top] = inst.y;
+          stackSlots[top++] = threadSlots;
+          stackPcs[top] = inst.x;
+          stackSlots[top++] = threadSlots;
           break;
         case 'save': {
           const copy = threadSlots.slice();
           copy[inst.slot] = pos;
-          stack.push(at + 1, copy);
+          stackPcs[top] = at + 1;
+          stackSlots[top++] = copy;
           break;
         }
         case 'assert':
-          if (assertionHolds(inst.kind, before, after)) stack.push(at + 1, threadSlots);
+          if (assertionHolds(inst.kind, before, after)) {
+            stackPcs[top] = at + 1;
+            stackSlots[top++] = threadSlots;
+          }
           break;
         default:
           list.push(at, threadSlots);
       }
     }
   }
+}
+
+/** The first position at or after `pos` whose character can begin a match (the text's end if none). */
+function skipToPossibleStart(first: CharSet, text: string, pos: number): number {
+  while (pos < text.length) {
+    const cp = text.codePointAt(pos)!;
+    if (first.has(cp)) return pos;
+    pos += cp > 0xffff ? 2 : 1;
+  }
+  return pos;
 }

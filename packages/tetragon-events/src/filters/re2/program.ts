@@ -1,4 +1,4 @@
-import type { CharSet } from './charset';
+import { CharSet } from './charset';
 import { Re2SyntaxError, type AssertionKind, type Node } from './syntax';
 
 /** One instruction of a Thompson NFA, as RE2 compiles: `split` prefers `x` (leftmost-first). */
@@ -18,6 +18,8 @@ export interface Program {
   readonly hasAssertions: boolean;
   /** Whether every match must start at the text's start (a leading `^` or `\A`). */
   readonly anchoredStart: boolean;
+  /** The characters a match can begin with; undefined when a match can be empty. */
+  readonly firstChars: CharSet | undefined;
 }
 
 /** Programs larger than this are refused, as RE2 refuses expressions that compile too large. */
@@ -39,6 +41,7 @@ export function compileProgram(root: Node, captures: number): Program {
     slots: 2 * (captures + 1),
     hasAssertions: code.some((i) => i.op === 'assert'),
     anchoredStart: startsAnchored(root),
+    firstChars: nullable(root) ? undefined : new CharSet([], [], false, firstSets(root)),
   };
 }
 
@@ -157,6 +160,29 @@ function nullable(node: Node): boolean {
       return nullable(node.sub);
     case 'repeat':
       return node.min === 0 || nullable(node.sub);
+  }
+}
+
+/** The sets the first character of a non-empty match of `node` comes from. */
+function firstSets(node: Node): CharSet[] {
+  switch (node.type) {
+    case 'set':
+      return [node.set];
+    case 'concat': {
+      const out: CharSet[] = [];
+      for (const item of node.items) {
+        out.push(...firstSets(item));
+        if (!nullable(item)) break;
+      }
+      return out;
+    }
+    case 'alternate':
+      return node.branches.flatMap(firstSets);
+    case 'capture':
+    case 'repeat':
+      return firstSets(node.sub);
+    default:
+      return [];
   }
 }
 
