@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { Kinds, type KubeObject, type Unsubscribe } from '@ciliary/core';
+import { Kinds, formatIssue, type KubeObject, type Unsubscribe } from '@ciliary/core';
 import type { DaemonContext, Subsystem, SubsystemStatus } from '@ciliary/daemon';
 import {
   NamespacedPolicyCgroups,
@@ -9,7 +9,7 @@ import {
   systemKernelFacts,
   type LoadedPolicyInfo,
 } from '@ciliary/sensor';
-import { JsonExporter, RotatingFile, TetragonCodec } from '@ciliary/tetragon-events';
+import { JsonExporter, RotatingFile, TetragonCodec, redactorFromText } from '@ciliary/tetragon-events';
 import { SensorServer } from '@ciliary/tetragon-events/server';
 import { SensorPolicies } from './sensor-policies';
 import { DEFAULT_SENSOR_ADDRESS, SENSOR_POLICIES_ROUTE } from './api';
@@ -21,6 +21,11 @@ export interface SensorSettings {
   readonly pinDir?: string;
   /** Tetragon's --export-filename: JSON lines, rotated at 10 MiB. */
   readonly exportFile?: string;
+  /**
+   * Tetragon's --redaction-filters (RedactionFilter JSON objects): arguments are redacted as processes
+   * enter the cache, so the gRPC API and the export both carry the redacted text.
+   */
+  readonly redactionFilters?: string;
   /** The version GetVersion reports. */
   readonly version: string;
 }
@@ -52,11 +57,18 @@ export class SensorSubsystem implements Subsystem {
     this.context = context;
     const { clock, logger } = context;
     const codec = new TetragonCodec();
+    const redactor =
+      this.settings.redactionFilters === undefined
+        ? undefined
+        : redactorFromText(codec, this.settings.redactionFilters, '--tetragon-redaction-filters');
+    if (redactor && !redactor.ok)
+      throw new Error(`invalid redaction filters:\n${redactor.issues.map(formatIssue).join('\n')}`);
     const sensor = new Sensor({
       clock,
       logger: logger.child({ subsys: 'sensor' }),
       node: context.nodeName,
       awaitPods: true,
+      ...(redactor ? { redactor: redactor.value } : {}),
       ...(this.settings.pinDir ? { pinDir: this.settings.pinDir } : {}),
     });
     this.sensor = sensor;

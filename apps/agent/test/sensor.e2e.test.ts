@@ -81,7 +81,11 @@ describe('agent with the sensor on a manifests directory', () => {
       {
         logger: silentLogger(),
         datapath: false,
-        sensor: { address, pinDir: `/sys/fs/bpf/ciliary-agent-sensor-${process.pid}` },
+        sensor: {
+          address,
+          pinDir: `/sys/fs/bpf/ciliary-agent-sensor-${process.pid}`,
+          redactionFilters: '{"binary_regex":["^/bin/true$"],"redact":["token=(\\\\S+)"]}',
+        },
       },
     );
   }, 30_000);
@@ -213,6 +217,27 @@ describe('agent with the sensor on a manifests directory', () => {
     },
     60_000,
   );
+
+  kernelTest('the gRPC API serves arguments redacted by --tetragon-redaction-filters', feature, async () => {
+    const client = new SensorClient(new TetragonCodec(), address);
+    const events: GetEventsResponse[] = [];
+    const stream = client.getEvents({ allow_list: [{ binary_regex: ['^/bin/true$'] }] });
+    stream.on('data', (e: GetEventsResponse) => events.push(e));
+    stream.on('error', () => undefined);
+    try {
+      await waitFor(() => {
+        spawnSync('/bin/true', ['--token=abc123', 'x']);
+        return events.some((e) => e.process_exit);
+      });
+      const exec = events.find((e) => e.process_exec)!;
+      expect(exec.process_exec?.process?.arguments).toBe('--token=***** x');
+      expect(events.find((e) => e.process_exit)?.process_exit?.process?.arguments).toBe('--token=***** x');
+      expect(JSON.stringify(events)).not.toContain('abc123');
+    } finally {
+      stream.cancel();
+      client.close();
+    }
+  });
 
   kernelTest('processes in a Pod’s container carry the Pod from the resource source', feature, async () => {
     const cgroupRoot = cgroup2Mount(readFileSync('/proc/self/mounts', 'utf8'));

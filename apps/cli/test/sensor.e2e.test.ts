@@ -63,6 +63,8 @@ describe('ciliary sensor', () => {
           '/bin/(cat|sh)$',
           '--pin-dir',
           pinDir,
+          '--redaction-filters',
+          '{"binary_regex":["/bin/sh$"],"redact":["(?i)pass(?:word)?=(\\\\S+)"]}',
         ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -73,8 +75,12 @@ describe('ciliary sensor', () => {
       try {
         await waitFor(() => err.includes('loaded tracing policy watch-one-file'), { timeoutMs: 20_000 });
         spawnSync('/bin/cat', [watched]);
+        spawnSync('/bin/sh', ['-c', 'exit 0', 'sh', 'PASSWORD=hunter2']);
         spawnSync('/bin/sh', ['-c', 'exit 5']);
         await waitFor(() => out.includes('exit    cli-node /bin/sh -c "exit 5" 5'), { timeoutMs: 30_000 });
+        // Redacted as the process entered the cache: its exec and its exit both carry *****.
+        expect(out).toContain('🚀 process cli-node /bin/sh -c "exit 0" sh PASSWORD=*****\n');
+        expect(out).toContain('💥 exit    cli-node /bin/sh -c "exit 0" sh PASSWORD=***** 0\n');
         expect(out).toContain(`🚀 process cli-node /bin/cat ${watched}\n`);
         expect(out).toContain(`📚 read    cli-node /bin/cat ${watched}\n`);
         expect(out).toContain(`💥 exit    cli-node /bin/cat ${watched} 0\n`);
@@ -91,6 +97,7 @@ describe('ciliary sensor', () => {
       const kprobe = exported
         .map((l) => JSON.parse(l) as { process_kprobe?: unknown })
         .find((e) => e.process_kprobe !== undefined);
+      expect(exported.join('\n')).not.toContain('hunter2');
       expect(kprobe?.process_kprobe).toMatchObject({
         function_name: 'security_file_permission',
         policy_name: 'watch-one-file',
@@ -99,6 +106,28 @@ describe('ciliary sensor', () => {
       rmSync(work, { recursive: true, force: true });
     },
     60_000,
+  );
+
+  kernelTest(
+    'invalid redaction filters fail before anything is loaded, naming each problem',
+    sensorFeature,
+    () => {
+      const result = spawnSync(
+        ciliary,
+        [
+          'sensor',
+          '--redaction-filters',
+          '{"redact":["--password=(\\\\S+"]}\n{"binary_regex":["a**"],"redact":["x"]}',
+        ],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('--redaction-filters');
+      expect(result.stderr).toContain('/0/redact/0');
+      expect(result.stderr).toContain('missing closing )');
+      expect(result.stderr).toContain('/1/binary_regex/0');
+      expect(result.stderr).toContain('invalid nested repetition operator: **');
+    },
   );
 
   kernelTest('an invalid policy fails before anything is loaded, naming every problem', sensorFeature, () => {

@@ -11,7 +11,7 @@ import {
 } from '@ciliary/core';
 import { RingBufferReader, loadBpfObject, type BpfObjectConfig } from '@ciliary/datapath';
 import { KernelBackend, type MapHandle } from '@ciliary/ebpf-maps';
-import { EventCache, ProcessCache, type GetEventsResponse } from '@ciliary/tetragon-events';
+import { EventCache, ProcessCache, type GetEventsResponse, type Redactor } from '@ciliary/tetragon-events';
 import { KernelTime, systemBootClock, type BootClock } from './kernel/boot-clock';
 import type { LoadedObject, ObjectLoader } from './kernel/object-loader';
 import { nodeName } from './node-name';
@@ -54,6 +54,8 @@ export interface SensorOptions {
   readonly ringBufferBytes?: number;
   /** Process cache bound (Tetragon's --process-cache-size). */
   readonly processCacheSize?: number;
+  /** Tetragon's --redaction-filters, applied to arguments as processes enter the cache. */
+  readonly redactor?: Redactor;
   readonly loader?: ObjectLoader;
   /**
    * How often the ring buffer is read when the kernel has not woken the reader. The programs wake it
@@ -160,6 +162,7 @@ export class Sensor {
       events: this.eventCache,
       wallNs: (ns) => this.kernelTime.wallNs(ns),
       containers,
+      ...(options.redactor ? { redactor: options.redactor } : {}),
     });
   }
 

@@ -45,6 +45,7 @@ export {
   parseFilterList,
   parseFieldFilterList,
   parseRedactionFilterList,
+  redactorFromText,
   splitJsonValues,
 } from './filters/parse';
 export { CompactEncoder, CompactFormatError, type CompactOptions } from './compact/encoder';

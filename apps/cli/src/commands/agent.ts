@@ -31,6 +31,10 @@ export function agentCommand(): Command {
     .option('--tetragon-address <address>', 'the sensor API address', 'unix:///var/run/ciliary/tetragon.sock')
     .option('--tetragon-export <file>', 'also write sensor events as JSON lines to this file (rotated)')
     .option(
+      '--tetragon-redaction-filters <json>',
+      "Tetragon's --redaction-filters: RedactionFilter objects whose regex groups in arguments become *****",
+    )
+    .option(
       '--enable-envoy-config',
       'serve Envoy over xDS (ADS): CiliumEnvoyConfigs, Gateways, EDS and the synced TLS Secrets over SDS',
     )
@@ -54,6 +58,7 @@ export function agentCommand(): Command {
     enableTetragon?: boolean;
     tetragonAddress: string;
     tetragonExport?: string;
+    tetragonRedactionFilters?: string;
     enableEnvoyConfig?: boolean;
     xdsAddress?: string;
     ingressSecretsNamespace: string;
@@ -76,6 +81,9 @@ export function agentCommand(): Command {
             sensor: {
               address: flags.tetragonAddress,
               ...(flags.tetragonExport !== undefined ? { exportFile: flags.tetragonExport } : {}),
+              ...(flags.tetragonRedactionFilters !== undefined
+                ? { redactionFilters: flags.tetragonRedactionFilters }
+                : {}),
             },
           }
         : {}),

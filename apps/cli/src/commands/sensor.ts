@@ -9,7 +9,7 @@ import {
   compileTracingPolicy,
   systemKernelFacts,
 } from '@ciliary/sensor';
-import { JsonExporter, RotatingFile, TetragonCodec } from '@ciliary/tetragon-events';
+import { JsonExporter, RotatingFile, TetragonCodec, redactorFromText } from '@ciliary/tetragon-events';
 import type { CliIo } from '../io';
 import {
   compactColor,
@@ -22,6 +22,7 @@ import {
 interface SensorFlags extends EventOutputFlags {
   tracingPolicy?: string[];
   export?: string;
+  redactionFilters?: string;
   nodeName?: string;
   pinDir: string;
   procfs: boolean;
@@ -40,7 +41,11 @@ export function sensorCommand(io: CliIo): Command {
       'load the TracingPolicy documents of FILE (YAML); reloaded when the file changes',
       collect,
     )
-    .option('--export <file>', "also write Tetragon's JSON export to FILE (rotated at 10 MiB, 5 backups)");
+    .option('--export <file>', "also write Tetragon's JSON export to FILE (rotated at 10 MiB, 5 backups)")
+    .option(
+      '--redaction-filters <json>',
+      'RedactionFilter objects (one JSON object per line, as Tetragon takes them): regex groups in arguments become *****',
+    );
   return withEventOutputOptions(command)
     .option(
       '--node-name <name>',
@@ -70,11 +75,18 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
     return compiled.value.kind === 'TracingPolicyNamespaced' ? [namespacedRefusal(document)] : [];
   });
   if (issues.length > 0) throw new Error(`invalid tracing policy:\n${issues.map(formatIssue).join('\n')}`);
+  const redactor =
+    flags.redactionFilters === undefined
+      ? undefined
+      : redactorFromText(codec, flags.redactionFilters, '--redaction-filters');
+  if (redactor && !redactor.ok)
+    throw new Error(`invalid redaction filters:\n${redactor.issues.map(formatIssue).join('\n')}`);
 
   const sensor = new Sensor({
     clock,
     pinDir: flags.pinDir,
     procScan: flags.procfs,
+    ...(redactor ? { redactor: redactor.value } : {}),
     ...(flags.nodeName ? { node: flags.nodeName } : {}),
   });
   const file = flags.export ? new RotatingFile({ filename: flags.export, clock }) : undefined;

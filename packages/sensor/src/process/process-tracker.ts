@@ -11,6 +11,7 @@ import {
   type Pod,
   type Process,
   type ProcessCache,
+  type Redactor,
 } from '@ciliary/tetragon-events';
 import { containerIdFromCgroupName, dockerId } from '../pods/container-id';
 import type { ProcessInContainer } from '../pods/pod-info';
@@ -30,6 +31,11 @@ export interface ProcessTrackerOptions {
   readonly wallNs: (bootNs: bigint) => bigint;
   /** Pods of container processes; without it processes get their docker id only. */
   readonly containers?: ContainerResolver;
+  /**
+   * Tetragon's --redaction-filters: arguments are redacted as a process enters the cache, so every
+   * event of the process, its children's parent fields, the export and the gRPC API carry the result.
+   */
+  readonly redactor?: Redactor;
 }
 
 /** What the tracker asks about the containers processes run in. */
@@ -73,11 +79,11 @@ export class ProcessTracker {
   }
 
   onExec(record: ExecRecord): void {
-    const { arguments: args } = decodeArgs(record.args, 'nocwd');
     const cwd = record.flags & FLAG_ROOT_CWD ? '/' : record.cwd;
     const binary = path.posix.isAbsolute(record.filename)
       ? record.filename
       : path.posix.join(cwd || '/', record.filename);
+    const args = this.redact(binary, decodeArgs(record.args, 'nocwd').arguments);
     const facts: ExecFacts = {
       node: this.options.node,
       pid: record.key.pid,
@@ -141,7 +147,8 @@ export class ProcessTracker {
   }
 
   /** A process found by the /proc scan at start-up, as Tetragon reports it (flag procFS). */
-  onProc(facts: ProcFacts): void {
+  onProc(found: ProcFacts): void {
+    const facts = { ...found, arguments: this.redact(found.binary, found.arguments) };
     const exec = buildExecEvent({
       node: this.options.node,
       pid: facts.pid,
@@ -162,6 +169,11 @@ export class ProcessTracker {
       }),
     });
     this.options.events.submit(exec);
+  }
+
+  private redact(binary: string, args: string): string {
+    const { redactor } = this.options;
+    return redactor ? (redactor.redactProcess({ binary, arguments: args }).arguments ?? '') : args;
   }
 
   /** Process.docker and, when its Pod is known, Process.pod of a process in a container. */

@@ -1,6 +1,7 @@
 import { failed, ok, type Issue, type Result } from '@ciliary/core';
 import type { TetragonCodec } from '../codec';
 import type { FieldFilter, Filter, RedactionFilter } from '../model/types.generated';
+import { Redactor } from './redaction';
 
 interface JsonChunk {
   readonly text: string;
@@ -79,6 +80,16 @@ export function parseFieldFilterList(
   document = 'field-filters',
 ): Result<FieldFilter[]> {
   return parseList<FieldFilter>(codec, 'tetragon.FieldFilter', text, document);
+}
+
+/** `--redaction-filters` text compiled: every problem of every filter and regex listed. */
+export function redactorFromText(
+  codec: TetragonCodec,
+  text: string,
+  document = 'redaction-filters',
+): Result<Redactor> {
+  const filters = parseRedactionFilterList(codec, text, document);
+  return filters.ok ? Redactor.compile(filters.value, document) : filters;
 }
 
 /** `--redaction-filters`: RedactionFilter objects in the same stream format. */

@@ -125,23 +125,24 @@ class Parser {
 
   private concatenation(): Node {
     const items: Node[] = [];
-    /** Whether the last token was a repeat operator (RE2 refuses `a**`). */
-    let afterRepeat = false;
+    /** The last token when it was a repeat operator (RE2 refuses `a**`, naming both). */
+    let lastRepeat: string | undefined;
     for (;;) {
       const c = this.pattern[this.pos];
       if (c === undefined || c === '|' || c === ')') break;
       const repeat = this.repeatOperator();
       if (repeat) {
-        if (afterRepeat) throw new Re2SyntaxError(`invalid nested repetition operator: ${repeat.text}`);
+        if (lastRepeat !== undefined)
+          throw new Re2SyntaxError(`invalid nested repetition operator: ${lastRepeat}${repeat.text}`);
         const sub = items.pop();
         if (sub === undefined)
           throw new Re2SyntaxError(`missing argument to repetition operator: ${repeat.text}`);
         if (repeat.max > 1 || repeat.min > 1) checkRepeatSize(sub, repeat.min, repeat.max, repeat.text);
         items.push({ type: 'repeat', sub, min: repeat.min, max: repeat.max, greedy: repeat.greedy });
-        afterRepeat = true;
+        lastRepeat = repeat.text;
         continue;
       }
-      afterRepeat = false;
+      lastRepeat = undefined;
       items.push(...this.atom());
     }
     return items.length === 1
