@@ -14,7 +14,7 @@ import {
   type TimerHandle,
   type Unsubscribe,
 } from '@ciliary/core';
-import { listManifestFiles, parseManifestText, type ManifestObject } from './manifests';
+import { listManifestFiles, mayHoldManifests, parseManifestText, type ManifestObject } from './manifests';
 import { ObjectStore } from './object-store';
 
 export interface LocalSourceOptions {
@@ -25,7 +25,10 @@ export interface LocalSourceOptions {
   readonly logger: Logger;
   /** Watch the directory and apply changes; on by default. */
   readonly watch?: boolean;
-  /** Quiet period after a change before the directory is read again. */
+  /**
+   * How long after a change the directory is read again, so that a burst of changes is read once.
+   * Measured from the first change, so files changing without pause cannot hold the read off.
+   */
   readonly debounceMs?: number;
 }
 
@@ -115,15 +118,21 @@ export class LocalManifestSource implements ResourceSource {
   }
 
   private startWatching(): void {
-    this.watcher = watch(this.options.dir, { recursive: true }, () => this.scheduleReload());
+    this.watcher = watch(this.options.dir, { recursive: true }, (_event, changed) => {
+      if (mayHoldManifests(changed)) this.scheduleReload();
+    });
     this.watcher.on('error', (err) =>
       this.options.logger.warn({ err: errorMessage(err) }, 'manifests watch error'),
     );
   }
 
   private scheduleReload(): void {
-    this.debounce?.cancel();
-    this.debounce = this.options.clock.setTimeout(() => void this.reload(), this.options.debounceMs ?? 100);
+    // A read is already coming; it lists the directory afresh, so it sees this change too.
+    if (this.debounce) return;
+    this.debounce = this.options.clock.setTimeout(() => {
+      this.debounce = undefined;
+      void this.reload();
+    }, this.options.debounceMs ?? 100);
   }
 
   private async readAll(): Promise<void> {

@@ -25,6 +25,19 @@ export interface ParsedManifests {
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
+/**
+ * Whether a change the directory watcher reports (a path relative to the directory, or none when the
+ * platform does not say) can change what listManifestFiles reads: a manifest file, or an entry without
+ * an extension (a folder). Logs and other files written beside manifests are not.
+ */
+export function mayHoldManifests(changed: string | null | undefined): boolean {
+  if (!changed) return true;
+  const parts = changed.split(path.sep);
+  if (parts.some((p) => p.startsWith('.'))) return false;
+  const ext = path.extname(parts.at(-1)!);
+  return ext === '' || MANIFEST_EXTENSIONS.has(ext);
+}
+
 /** Lists manifest files under `dir`, recursively, in a stable order. Hidden entries are skipped. */
 export async function listManifestFiles(dir: string): Promise<string[]> {
   const found: string[] = [];

@@ -113,6 +113,34 @@ describe('LocalManifestSource', () => {
     expect(events.slice(4).sort()).toEqual(['delete default/a', 'delete default/b']);
   });
 
+  test('a file written without pause beside the manifests neither holds off nor triggers reads', async () => {
+    await start(true);
+    const events: string[] = [];
+    source!.subscribe(Kinds.Pod, (e) => events.push(e.type === 'synced' ? 'synced' : `${e.type} ${e.key}`));
+    const log = path.join(dir, 'export.log');
+    let writing = true;
+    let writes = 0;
+    // An export log in the same folder, appended every few milliseconds, as a busy sensor does.
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        await writeFile(log, `line ${i}\n`, { flag: 'a' });
+        writes++;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    try {
+      const loads = source!.loadCount;
+      await writeFile(path.join(dir, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n');
+      await waitFor(() => events.includes('upsert default/p'), { description: 'the new Pod' });
+      await waitFor(() => writes > 100, { description: 'the log written many times' });
+      // Reads for the manifest's create and change events at most; the log's writes cause none.
+      expect(source!.loadCount - loads).toBeLessThanOrEqual(2);
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
+
   test('a missing directory is a clear error', async () => {
     source = new LocalManifestSource({
       dir: path.join(dir, 'nope'),
