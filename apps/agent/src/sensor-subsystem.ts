@@ -9,7 +9,14 @@ import {
   systemKernelFacts,
   type LoadedPolicyInfo,
 } from '@ciliary/sensor';
-import { JsonExporter, RotatingFile, TetragonCodec, redactorFromText } from '@ciliary/tetragon-events';
+import {
+  JsonExporter,
+  RotatingFile,
+  TetragonCodec,
+  exportFiltersFromFlags,
+  redactorFromText,
+  type ExportFlagTexts,
+} from '@ciliary/tetragon-events';
 import { SensorServer } from '@ciliary/tetragon-events/server';
 import { SensorPolicies } from './sensor-policies';
 import { DEFAULT_SENSOR_ADDRESS, SENSOR_POLICIES_ROUTE } from './api';
@@ -26,6 +33,10 @@ export interface SensorSettings {
    * enter the cache, so the gRPC API and the export both carry the redacted text.
    */
   readonly redactionFilters?: string;
+  /** Tetragon's --export-allowlist, --export-denylist, --field-filters and --enable-pid-set-filter. */
+  readonly exportFilters?: ExportFlagTexts;
+  /** Tetragon's --export-rate-limit: events per minute, negative for none. */
+  readonly exportRateLimit?: number;
   /** The version GetVersion reports. */
   readonly version: string;
 }
@@ -63,6 +74,9 @@ export class SensorSubsystem implements Subsystem {
         : redactorFromText(codec, this.settings.redactionFilters, '--tetragon-redaction-filters');
     if (redactor && !redactor.ok)
       throw new Error(`invalid redaction filters:\n${redactor.issues.map(formatIssue).join('\n')}`);
+    const exportFilters = exportFiltersFromFlags(codec, this.settings.exportFilters ?? {});
+    if (!exportFilters.ok)
+      throw new Error(`invalid export filters:\n${exportFilters.issues.map(formatIssue).join('\n')}`);
     const sensor = new Sensor({
       clock,
       logger: logger.child({ subsys: 'sensor' }),
@@ -100,6 +114,11 @@ export class SensorSubsystem implements Subsystem {
         clock,
         nodeName: sensor.node,
         write: (line) => file.write(line),
+        filter: exportFilters.value.filter,
+        ...(exportFilters.value.fieldFilters ? { fieldFilters: exportFilters.value.fieldFilters } : {}),
+        ...(this.settings.exportRateLimit !== undefined
+          ? { rateLimitPerMinute: this.settings.exportRateLimit }
+          : {}),
       });
     }
     sensor.subscribe((event) => {

@@ -85,6 +85,8 @@ describe('agent with the sensor on a manifests directory', () => {
           address,
           pinDir: `/sys/fs/bpf/ciliary-agent-sensor-${process.pid}`,
           redactionFilters: '{"binary_regex":["^/bin/true$"],"redact":["token=(\\\\S+)"]}',
+          exportFile: path.join(dir, 'export.log'),
+          exportFilters: { denyList: '{"binary_regex":["^/bin/true$"]}' },
         },
       },
     );
@@ -233,6 +235,10 @@ describe('agent with the sensor on a manifests directory', () => {
       expect(exec.process_exec?.process?.arguments).toBe('--token=***** x');
       expect(events.find((e) => e.process_exit)?.process_exit?.process?.arguments).toBe('--token=***** x');
       expect(JSON.stringify(events)).not.toContain('abc123');
+      // The export's deny list keeps /bin/true out of the file; the sensor publishes to both at once.
+      const exported = readFileSync(path.join(dir, 'export.log'), 'utf8');
+      expect(exported).toContain('"binary":"/bin/cat"');
+      expect(exported).not.toContain('/bin/true');
     } finally {
       stream.cancel();
       client.close();

@@ -80,6 +80,7 @@ export { EventLineDecoder, type LineProblem, type LineDecoderOptions } from './e
 export { RotatingFile, ExportFileError, type RotatingFileOptions } from './export/rotating-file';
 export { RateLimiter } from './export/rate-limit';
 export { JsonExporter, type ExporterOptions, type ExporterStats } from './export/exporter';
+export { exportFiltersFromFlags, type ExportFilters, type ExportFlagTexts } from './export/export-flags';
 export { followFile, type FollowOptions, type FollowHandle } from './export/follow';
 export {
   EventPrinter,

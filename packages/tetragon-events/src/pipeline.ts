@@ -139,7 +139,8 @@ export function getEventsRequestFromFlags(
 
   const lists = (text: string | undefined, document: string): Filter[] => {
     if (text === undefined) return [];
-    const r = parseFilterList(codec, text, document);
+    // These lists go into a GetEventsRequest, whose pid_set Tetragon's server takes without the export's gate.
+    const r = parseFilterList(codec, text, document, { enablePidSetFilter: true });
     if (!r.ok) issues.push(...r.issues);
     return r.ok ? r.value : [];
   };

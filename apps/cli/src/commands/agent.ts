@@ -31,6 +31,26 @@ export function agentCommand(): Command {
     .option('--tetragon-address <address>', 'the sensor API address', 'unix:///var/run/ciliary/tetragon.sock')
     .option('--tetragon-export <file>', 'also write sensor events as JSON lines to this file (rotated)')
     .option(
+      '--tetragon-export-allowlist <json>',
+      "Tetragon's --export-allowlist: Filter objects an exported event must match",
+    )
+    .option(
+      '--tetragon-export-denylist <json>',
+      "Tetragon's --export-denylist: Filter objects that keep an event out of the export",
+    )
+    .option(
+      '--tetragon-field-filters <json>',
+      "Tetragon's --field-filters: FieldFilter objects applied to exported events",
+    )
+    .option(
+      '--tetragon-export-rate-limit <n>',
+      "Tetragon's --export-rate-limit: exported events per minute (-1: none)",
+    )
+    .option(
+      '--tetragon-enable-pid-set-filter',
+      'allow pid_set in the export lists (best-effort process tracking)',
+    )
+    .option(
       '--tetragon-redaction-filters <json>',
       "Tetragon's --redaction-filters: RedactionFilter objects whose regex groups in arguments become *****",
     )
@@ -59,6 +79,11 @@ export function agentCommand(): Command {
     tetragonAddress: string;
     tetragonExport?: string;
     tetragonRedactionFilters?: string;
+    tetragonExportAllowlist?: string;
+    tetragonExportDenylist?: string;
+    tetragonFieldFilters?: string;
+    tetragonExportRateLimit?: string;
+    tetragonEnablePidSetFilter?: boolean;
     enableEnvoyConfig?: boolean;
     xdsAddress?: string;
     ingressSecretsNamespace: string;
@@ -84,6 +109,21 @@ export function agentCommand(): Command {
               ...(flags.tetragonRedactionFilters !== undefined
                 ? { redactionFilters: flags.tetragonRedactionFilters }
                 : {}),
+              ...(flags.tetragonExportRateLimit !== undefined
+                ? { exportRateLimit: exportRateLimit(flags.tetragonExportRateLimit) }
+                : {}),
+              exportFilters: {
+                ...(flags.tetragonExportAllowlist !== undefined
+                  ? { allowList: flags.tetragonExportAllowlist }
+                  : {}),
+                ...(flags.tetragonExportDenylist !== undefined
+                  ? { denyList: flags.tetragonExportDenylist }
+                  : {}),
+                ...(flags.tetragonFieldFilters !== undefined
+                  ? { fieldFilters: flags.tetragonFieldFilters }
+                  : {}),
+                enablePidSetFilter: flags.tetragonEnablePidSetFilter === true,
+              },
             },
           }
         : {}),
@@ -92,4 +132,13 @@ export function agentCommand(): Command {
     agent.logger.info({ signal }, 'shutdown requested');
     await agent.stop();
   });
+}
+
+/** --tetragon-export-rate-limit: an integer, negative for no limit. */
+function exportRateLimit(text: string): number {
+  if (!/^-?\d+$/.test(text.trim()))
+    throw new Error(
+      `--tetragon-export-rate-limit: "${text}" is not an integer (events per minute, -1 for no limit)`,
+    );
+  return Number(text);
 }

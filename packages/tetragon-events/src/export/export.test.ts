@@ -8,6 +8,7 @@ import { compileEventFilter } from '../filters/filter';
 import { Redactor } from '../filters/redaction';
 import type { GetEventsResponse } from '../model/types.generated';
 import { EXEC_HOST, EXEC_POD, EXIT_SIGNAL, KPROBE_READ } from '../../test/fixtures';
+import { exportFiltersFromFlags } from './export-flags';
 import { JsonExporter } from './exporter';
 import { followFile } from './follow';
 import { EventLineDecoder, type LineProblem } from './line-decoder';
@@ -254,6 +255,53 @@ describe('rotating export file', () => {
     file.write('x'.repeat(1000) + '\n');
     file.close();
     expect(fs.readdirSync(dir).filter((f) => f.startsWith('zero'))).toEqual(['zero.log']);
+  });
+});
+
+describe('export flags', () => {
+  test("Tetragon's --export-denylist and --field-filters texts configure the exporter", () => {
+    const flags = exportFiltersFromFlags(codec, {
+      denyList: '{"namespace":[""]}',
+      fieldFilters:
+        '{"event_set":["PROCESS_EXEC"],"fields":"process.binary,process.pod.name","action":"INCLUDE"}',
+    });
+    if (!flags.ok) throw new Error(JSON.stringify(flags.issues));
+    const lines: string[] = [];
+    const exporter = new JsonExporter({
+      codec,
+      write: (l) => lines.push(l),
+      clock: new FakeClock(),
+      nodeName: 'n',
+      filter: flags.value.filter,
+      ...(flags.value.fieldFilters ? { fieldFilters: flags.value.fieldFilters } : {}),
+    });
+    for (const line of [EXEC_POD, EXEC_HOST]) {
+      const r = codec.parseEvent(line);
+      if (r.ok) exporter.export(r.value);
+    }
+    expect(lines).toHaveLength(1);
+    const written = JSON.parse(lines[0]!) as GetEventsResponse;
+    expect(Object.keys(written.process_exec!.process!).sort()).toEqual(['binary', 'pod']);
+  });
+
+  test('every problem of every flag is named, pid_set included', () => {
+    const flags = exportFiltersFromFlags(codec, {
+      allowList: '{"binary_regex":["(a"]}\n{"pid_set":[1]}',
+      denyList: 'nope',
+      fieldFilters: '{"fields":"process.nope","action":"INCLUDE"}',
+    });
+    expect(flags.ok).toBe(false);
+    if (flags.ok) return;
+    const where = flags.issues.map((i) => `${i.document} ${i.path}`);
+    expect(where).toEqual(
+      expect.arrayContaining([
+        '--export-allowlist /1/pid_set',
+        expect.stringMatching(/^--export-denylist/),
+        expect.stringMatching(/^--field-filters/),
+      ]),
+    );
+    const enabled = exportFiltersFromFlags(codec, { allowList: '{"pid_set":[1]}', enablePidSetFilter: true });
+    expect(enabled.ok).toBe(true);
   });
 });
 

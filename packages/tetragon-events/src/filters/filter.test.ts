@@ -347,6 +347,19 @@ describe('filter list text', () => {
     }
   });
 
+  test('pid_set is refused unless pid set filters are enabled, as Tetragon parses export lists', () => {
+    const text = '{"binary_regex":["a"]}\n{"pid_set":[1]}';
+    const refused = parseFilterList(codec, text, '--export-allowlist');
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) {
+      expect(refused.issues).toHaveLength(1);
+      expect(refused.issues[0]).toMatchObject({ document: '--export-allowlist', path: '/1/pid_set' });
+      expect(refused.issues[0]!.message).toContain('--enable-pid-set-filter');
+    }
+    const enabled = parseFilterList(codec, text, '--export-allowlist', { enablePidSetFilter: true });
+    expect(enabled.ok && enabled.value[1]).toEqual({ pid_set: [1] });
+  });
+
   test('text that is not a stream of objects is refused', () => {
     expect(parseFilterList(codec, 'binary_regex=a').ok).toBe(false);
     expect(parseFilterList(codec, '{"a":1').ok).toBe(false);

@@ -68,9 +68,32 @@ function parseList<T>(
   return issues.length > 0 ? failed(issues) : ok(values);
 }
 
-/** Tetragon's export filter format: JSON Filter objects one after another, snake_case or lowerCamel keys. */
-export function parseFilterList(codec: TetragonCodec, text: string, document = 'filters'): Result<Filter[]> {
-  return parseList<Filter>(codec, 'tetragon.Filter', text, document);
+/**
+ * Tetragon's export filter format: JSON Filter objects one after another, snake_case or lowerCamel
+ * keys. As in Tetragon, a filter with `pid_set` is refused unless `enablePidSetFilter` is set
+ * (--enable-pid-set-filter): pid sets track processes on a best-effort basis.
+ */
+export function parseFilterList(
+  codec: TetragonCodec,
+  text: string,
+  document = 'filters',
+  options: { readonly enablePidSetFilter?: boolean } = {},
+): Result<Filter[]> {
+  const parsed = parseList<Filter>(codec, 'tetragon.Filter', text, document);
+  if (!parsed.ok || options.enablePidSetFilter) return parsed;
+  const issues: Issue[] = parsed.value.flatMap((f, i) =>
+    f.pid_set?.length
+      ? [
+          {
+            document,
+            path: `/${i}/pid_set`,
+            message:
+              'pid_set filters track processes on a best-effort basis, for testing and development; enable them with --enable-pid-set-filter',
+          },
+        ]
+      : [],
+  );
+  return issues.length > 0 ? failed(issues) : parsed;
 }
 
 /** `--field-filters`: FieldFilter objects in the same stream format. */
