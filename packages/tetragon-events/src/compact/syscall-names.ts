@@ -1,12 +1,20 @@
 import type { ProcessTracepoint } from '../model/types.generated';
 import { decimalToHex } from './hex';
-import { I386_SYSCALLS, SYSCALL_ARGS, X86_64_SYSCALLS } from './syscalls.generated';
+import {
+  ARM32_SYSCALLS,
+  ARM64_SYSCALLS,
+  I386_SYSCALLS,
+  SYSCALL_ARGS,
+  X86_64_SYSCALLS,
+} from './syscalls.generated';
 
 /** The ABI tetra built for x86_64 calls its own; its names print without a prefix. */
 const DEFAULT_ABI = 'x64';
 const NAMES: ReadonlyMap<string, ReadonlyMap<number, string>> = new Map([
   [DEFAULT_ABI, new Map(X86_64_SYSCALLS)],
   ['i386', new Map(I386_SYSCALLS)],
+  ['arm64', new Map(ARM64_SYSCALLS)],
+  ['arm32', new Map(ARM32_SYSCALLS)],
 ]);
 
 /**
