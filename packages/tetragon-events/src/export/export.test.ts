@@ -9,12 +9,23 @@ import { Redactor } from '../filters/redaction';
 import type { GetEventsResponse } from '../model/types.generated';
 import { EXEC_HOST, EXEC_POD, EXIT_SIGNAL, KPROBE_READ } from '../../test/fixtures';
 import { exportFiltersFromFlags } from './export-flags';
-import { JsonExporter } from './exporter';
+import { JsonExporter, type ExporterOptions } from './exporter';
 import { followFile } from './follow';
 import { EventLineDecoder, type LineProblem } from './line-decoder';
 import { RotatingFile } from './rotating-file';
 
 const codec = new TetragonCodec();
+
+/** An exporter writing its lines into `lines`, on a fake clock, for node `n` unless told otherwise. */
+function exporterInto(lines: string[], options: Partial<ExporterOptions> = {}): JsonExporter {
+  return new JsonExporter({
+    codec,
+    write: (l) => lines.push(l),
+    clock: new FakeClock(),
+    nodeName: 'n',
+    ...options,
+  });
+}
 
 function decodeAll(chunks: Array<string | Buffer>): {
   events: Array<[number, GetEventsResponse]>;
@@ -267,11 +278,7 @@ describe('export flags', () => {
     });
     if (!flags.ok) throw new Error(JSON.stringify(flags.issues));
     const lines: string[] = [];
-    const exporter = new JsonExporter({
-      codec,
-      write: (l) => lines.push(l),
-      clock: new FakeClock(),
-      nodeName: 'n',
+    const exporter = exporterInto(lines, {
       filter: flags.value.filter,
       ...(flags.value.fieldFilters ? { fieldFilters: flags.value.fieldFilters } : {}),
     });
@@ -310,11 +317,7 @@ describe('JSON exporter', () => {
     const lines: string[] = [];
     const filter = compileEventFilter({ deny_list: [{ namespace: [''] }] });
     if (!filter.ok) throw new Error();
-    const exporter = new JsonExporter({
-      codec,
-      write: (l) => lines.push(l),
-      clock: new FakeClock(),
-      nodeName: 'n',
+    const exporter = exporterInto(lines, {
       filter: filter.value,
     });
     for (const line of [EXEC_POD, EXEC_HOST, KPROBE_READ]) {
@@ -330,11 +333,7 @@ describe('JSON exporter', () => {
     const deny = compileEventFilter({ deny_list: [{ arguments_regex: ['hunter2'] }] });
     const redactor = Redactor.compile([{ redact: ['--password=(\\S+)'] }]);
     if (!deny.ok || !redactor.ok) throw new Error();
-    const exporter = new JsonExporter({
-      codec,
-      write: (l) => lines.push(l),
-      clock: new FakeClock(),
-      nodeName: 'n',
+    const exporter = exporterInto(lines, {
       filter: deny.value,
       redactor: redactor.value,
     });
@@ -349,13 +348,7 @@ describe('JSON exporter', () => {
   test('the rate limit drops events and reports them once a minute as RATE_LIMIT_INFO', async () => {
     const clock = new FakeClock(Date.UTC(2024, 0, 1));
     const lines: string[] = [];
-    const exporter = new JsonExporter({
-      codec,
-      write: (l) => lines.push(l),
-      clock,
-      nodeName: 'node-a',
-      rateLimitPerMinute: 3,
-    });
+    const exporter = exporterInto(lines, { clock, nodeName: 'node-a', rateLimitPerMinute: 3 });
     const event: GetEventsResponse = { process_exec: { process: { pid: 1 } } };
     for (let i = 0; i < 5; i++) exporter.export(event);
     expect(lines).toHaveLength(3);
@@ -371,11 +364,7 @@ describe('JSON exporter', () => {
 
   test('a zero rate limit disables export', () => {
     const lines: string[] = [];
-    const exporter = new JsonExporter({
-      codec,
-      write: (l) => lines.push(l),
-      clock: new FakeClock(),
-      nodeName: 'n',
+    const exporter = exporterInto(lines, {
       rateLimitPerMinute: 0,
     });
     exporter.export({ test: {} });
