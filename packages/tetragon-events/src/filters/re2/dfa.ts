@@ -1,5 +1,6 @@
 import { assertionHolds, isWordChar } from './context';
 import type { Program } from './program';
+import { VisitedSet } from './visited-set';
 
 /**
  * Whether a program matches anywhere in a text, with a DFA built lazily from the program as RE2's
@@ -31,12 +32,11 @@ type Step = State | 'match' | 'dead';
 
 export class LazyDfa {
   private states = new Map<string, State>();
-  private readonly seen: Int32Array;
-  private generation = 0;
+  private readonly seen: VisitedSet;
   private start: State;
 
   constructor(private readonly program: Program) {
-    this.seen = new Int32Array(program.code.length);
+    this.seen = new VisitedSet(program.code.length);
     this.start = this.newState([0], START_OR_END);
   }
 
@@ -82,15 +82,14 @@ export class LazyDfa {
   /** The `set` instructions reachable from a state without reading, and whether `match` is. */
   private closure(state: State, after: number): { sets: number[]; match: boolean } {
     const code = this.program.code;
-    const gen = ++this.generation;
+    this.seen.clear();
     const sets: number[] = [];
     const stack = [...state.pcs];
     let match = false;
     const afterClass = this.classOf(after);
     while (stack.length > 0) {
       const pc = stack.pop()!;
-      if (this.seen[pc] === gen) continue;
-      this.seen[pc] = gen;
+      if (!this.seen.visit(pc)) continue;
       const inst = code[pc]!;
       switch (inst.op) {
         case 'jump':

@@ -1,6 +1,7 @@
 import { assertionHolds, codePointAt, codePointBefore } from './context';
 import type { CharSet } from './charset';
 import type { Program } from './program';
+import { VisitedSet } from './visited-set';
 
 /** Capture positions (UTF-16 indices), two per group, -1 where a group took no part. */
 export type Slots = Int32Array;
@@ -12,26 +13,23 @@ export type Slots = Int32Array;
 class ThreadList {
   readonly pcs: Int32Array;
   readonly slots: Array<Slots | undefined>;
-  private readonly seen: Int32Array;
-  private generation = 1;
+  private readonly seen: VisitedSet;
   length = 0;
 
   constructor(size: number) {
     this.pcs = new Int32Array(size);
     this.slots = new Array<Slots | undefined>(size);
-    this.seen = new Int32Array(size);
+    this.seen = new VisitedSet(size);
   }
 
   clear(): void {
     this.length = 0;
-    this.generation++;
+    this.seen.clear();
   }
 
   /** Marks `pc` visited at this position; false if it already was. */
   visit(pc: number): boolean {
-    if (this.seen[pc] === this.generation) return false;
-    this.seen[pc] = this.generation;
-    return true;
+    return this.seen.visit(pc);
   }
 
   push(pc: number, slots: Slots): void {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Re2, Re2SyntaxError } from '.';
+import { VisitedSet } from './visited-set';
 
 /** Go's own answers: test/re2-go.json was recorded from Go's regexp package (see recordedWith). */
 interface GoRecord {
@@ -107,6 +108,18 @@ describe('Re2 semantics', () => {
       }
       expect(re.test(text)).toBe(text.length >= 13 && text[text.length - 13] === 'a');
       expect(re.exec(text) !== undefined).toBe(re.test(text));
+    }
+  });
+});
+
+describe('VisitedSet', () => {
+  it('keeps telling visited from new across the 32-bit wrap of its generation counter', () => {
+    const set = new VisitedSet(4, 0x7ffffffe);
+    for (let round = 0; round < 4; round++) {
+      expect(set.visit(1)).toBe(true);
+      expect(set.visit(1)).toBe(false);
+      expect(set.visit(2)).toBe(true);
+      set.clear();
     }
   });
 });
