@@ -193,6 +193,34 @@ describe('JSON as Tetragon exports it', () => {
     if (!r.ok) expect(r.issues[0]?.path).toBe('/process_kprobe/args/0/error_arg');
   });
 
+  test('64-bit integers written as JSON numbers beyond 2^53 are read from their digits, as protojson does', () => {
+    const write = (line: string): string => codec.stringifyEvent(parse(line));
+    expect(write('{"process_kprobe":{"args":[{"size_arg":18446744073709551615}]}}')).toBe(
+      '{"process_kprobe":{"args":[{"size_arg":"18446744073709551615"}]}}',
+    );
+    expect(write('{"process_kprobe":{"args":[{"long_arg":-9223372036854775808},{"size_arg":1.5e19}]}}')).toBe(
+      '{"process_kprobe":{"args":[{"long_arg":"-9223372036854775808"},{"size_arg":"15000000000000000000"}]}}',
+    );
+    // Digits inside strings are text, not numbers.
+    expect(write('{"process_exec":{"process":{"arguments":"n=99999999999999999999","pid":7}}}')).toBe(
+      '{"process_exec":{"process":{"pid":7,"arguments":"n=99999999999999999999"}}}',
+    );
+    const problem = (line: string): string | undefined => {
+      const r = codec.parseEvent(line);
+      return r.ok ? undefined : `${r.issues[0]!.path}: ${r.issues[0]!.message}`;
+    };
+    expect(problem('{"process_kprobe":{"args":[{"size_arg":18446744073709551616}]}}')).toBe(
+      '/process_kprobe/args/0/size_arg: expected an unsigned 64-bit integer',
+    );
+    expect(problem('{"process_kprobe":{"args":[{"size_arg":12345678901234567890.5}]}}')).toBe(
+      '/process_kprobe/args/0/size_arg: expected an unsigned 64-bit integer',
+    );
+    // A big number where no 64-bit integer belongs is refused as it was.
+    expect(problem('{"process_exec":{"process":{"binary":12345678901234567890}}}')).toBe(
+      '/process_exec/process/binary: expected a string',
+    );
+  });
+
   test('the same key given as snake_case and lowerCamel is an error', () => {
     const r = codec.parseEvent('{"node_name":"a","nodeName":"b"}');
     expect(r.ok).toBe(false);

@@ -5,6 +5,7 @@ import { writeMessage } from './json/encode';
 import { decodeWire, encodeWire } from './schema/binary';
 import { loadTetragonRoot } from './schema/load';
 import { SchemaTables, type MessageTable } from './schema/table';
+import { withExactIntegers } from './json/exact-integers';
 import type { GetEventsResponse } from './model/types.generated';
 
 /** Full names of the messages the codec reads and writes most. */
@@ -29,19 +30,7 @@ export class TetragonCodec {
 
   /** Parses one line of Tetragon's JSON export (snake_case or lowerCamel keys, any whitespace). */
   parseEvent(text: string, options: ParseOptions = {}): Result<GetEventsResponse> {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      return failed([
-        issue(options, '', `invalid JSON: ${err instanceof Error ? err.message : String(err)}`),
-      ]);
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return failed([issue(options, '', `expected a JSON object (${EVENT_MESSAGE})`)]);
-    }
-    const issues = this.normalizers.normalize(value as Record<string, unknown>, this.events, options);
-    return issues.length > 0 ? failed(issues) : ok(value as GetEventsResponse);
+    return this.read<GetEventsResponse>(this.events, text, options);
   }
 
   /** Writes an event as Tetragon's export does, without the trailing newline. */
@@ -51,6 +40,10 @@ export class TetragonCodec {
 
   /** Parses JSON text as the named message (e.g. `tetragon.Filter`). */
   parse<T>(messageName: string, text: string, options: ParseOptions = {}): Result<T> {
+    return this.read<T>(this.tables.message(messageName), text, options);
+  }
+
+  private read<T>(table: MessageTable, text: string, options: ParseOptions): Result<T> {
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -59,19 +52,25 @@ export class TetragonCodec {
         issue(options, '', `invalid JSON: ${err instanceof Error ? err.message : String(err)}`),
       ]);
     }
-    return this.fromJson<T>(messageName, value, options);
+    const first = this.validate<T>(table, value, options);
+    if (first.ok) return first;
+    // 64-bit integers written as JSON numbers beyond 2^53 are read from their digits, as protojson does.
+    const exact = withExactIntegers(text);
+    if (exact === undefined) return first;
+    const second = this.validate<T>(table, JSON.parse(exact), options);
+    return second.ok ? second : first;
   }
 
   /** Validates and normalises an already parsed JSON value in place. */
   fromJson<T>(messageName: string, value: unknown, options: ParseOptions = {}): Result<T> {
+    return this.validate<T>(this.tables.message(messageName), value, options);
+  }
+
+  private validate<T>(table: MessageTable, value: unknown, options: ParseOptions): Result<T> {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      return failed([issue(options, '', `expected a JSON object (${messageName})`)]);
+      return failed([issue(options, '', `expected a JSON object (${table.fullName})`)]);
     }
-    const issues = this.normalizers.normalize(
-      value as Record<string, unknown>,
-      this.tables.message(messageName),
-      options,
-    );
+    const issues = this.normalizers.normalize(value as Record<string, unknown>, table, options);
     return issues.length > 0 ? failed(issues) : ok(value as T);
   }
 

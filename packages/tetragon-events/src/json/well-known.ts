@@ -1,6 +1,8 @@
 // Canonical protojson forms of the well-known types and 64-bit integers. Tetragon's export
 // writes these forms; the reader accepts every form protojson accepts and normalises to them.
 
+import { exactIntegerText } from './exact-integers';
+
 /** Seconds and nanoseconds since the Unix epoch, as google.protobuf.Timestamp holds them. */
 export interface TimeParts {
   readonly seconds: number;
@@ -252,7 +254,10 @@ export function canonicalInt64(value: unknown, kind: 'int64' | 'uint64'): string
     return n === undefined ? undefined : inRange(n, kind);
   }
   if (typeof value === 'number' && Number.isSafeInteger(value)) return inRange(BigInt(value), kind);
-  return undefined;
+  // A literal beyond 2^53, kept as its digits by the second reading (exact-integers.ts).
+  const literal = exactIntegerText(value);
+  const n = literal === undefined ? undefined : integerOfJsonNumber(literal);
+  return n === undefined ? undefined : inRange(n, kind);
 }
 
 function inRange(n: bigint, kind: 'int64' | 'uint64'): string | undefined {
