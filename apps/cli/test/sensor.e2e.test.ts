@@ -63,6 +63,8 @@ describe('ciliary sensor', () => {
           '/bin/(cat|sh)$',
           '--pin-dir',
           pinDir,
+          '--export-denylist',
+          '{"binary_regex":["/bin/sh$"]}',
           '--redaction-filters',
           '{"binary_regex":["/bin/sh$"],"redact":["(?i)pass(?:word)?=(\\\\S+)"]}',
         ],
@@ -98,6 +100,13 @@ describe('ciliary sensor', () => {
         .map((l) => JSON.parse(l) as { process_kprobe?: unknown })
         .find((e) => e.process_kprobe !== undefined);
       expect(exported.join('\n')).not.toContain('hunter2');
+      // The export's deny list keeps /bin/sh's own events out of the file; printing is not filtered by it.
+      const binaries = exported.map((l) => {
+        const e = JSON.parse(l) as Record<string, { process?: { binary?: string } }>;
+        return Object.values(e).find((v) => typeof v === 'object' && v?.process)?.process?.binary;
+      });
+      expect(binaries).toContain('/bin/cat');
+      expect(binaries.filter((b) => b?.endsWith('/bin/sh'))).toEqual([]);
       expect(kprobe?.process_kprobe).toMatchObject({
         function_name: 'security_file_permission',
         policy_name: 'watch-one-file',

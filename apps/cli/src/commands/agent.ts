@@ -7,6 +7,7 @@ import {
 } from '@ciliary/agent';
 import { addDaemonOptions, daemonConfig, untilSignal } from './daemon-options';
 import { clustermeshSettings } from './clustermesh';
+import { exportRateLimit } from './export-rate-limit';
 
 export function agentCommand(): Command {
   const command = new Command('agent').description(
@@ -110,7 +111,12 @@ export function agentCommand(): Command {
                 ? { redactionFilters: flags.tetragonRedactionFilters }
                 : {}),
               ...(flags.tetragonExportRateLimit !== undefined
-                ? { exportRateLimit: exportRateLimit(flags.tetragonExportRateLimit) }
+                ? {
+                    exportRateLimit: exportRateLimit(
+                      flags.tetragonExportRateLimit,
+                      '--tetragon-export-rate-limit',
+                    ),
+                  }
                 : {}),
               exportFilters: {
                 ...(flags.tetragonExportAllowlist !== undefined
@@ -132,13 +138,4 @@ export function agentCommand(): Command {
     agent.logger.info({ signal }, 'shutdown requested');
     await agent.stop();
   });
-}
-
-/** --tetragon-export-rate-limit: an integer, negative for no limit. */
-function exportRateLimit(text: string): number {
-  if (!/^-?\d+$/.test(text.trim()))
-    throw new Error(
-      `--tetragon-export-rate-limit: "${text}" is not an integer (events per minute, -1 for no limit)`,
-    );
-  return Number(text);
 }

@@ -9,7 +9,13 @@ import {
   compileTracingPolicy,
   systemKernelFacts,
 } from '@ciliary/sensor';
-import { JsonExporter, RotatingFile, TetragonCodec, redactorFromText } from '@ciliary/tetragon-events';
+import {
+  JsonExporter,
+  RotatingFile,
+  TetragonCodec,
+  exportFiltersFromFlags,
+  redactorFromText,
+} from '@ciliary/tetragon-events';
 import type { CliIo } from '../io';
 import {
   compactColor,
@@ -18,11 +24,17 @@ import {
   withEventOutputOptions,
   type EventOutputFlags,
 } from './event-filter-flags';
+import { exportRateLimit } from './export-rate-limit';
 
 interface SensorFlags extends EventOutputFlags {
   tracingPolicy?: string[];
   export?: string;
   redactionFilters?: string;
+  exportAllowlist?: string;
+  exportDenylist?: string;
+  fieldFilters?: string;
+  exportRateLimit?: string;
+  enablePidSetFilter?: boolean;
   nodeName?: string;
   pinDir: string;
   procfs: boolean;
@@ -42,6 +54,23 @@ export function sensorCommand(io: CliIo): Command {
       collect,
     )
     .option('--export <file>', "also write Tetragon's JSON export to FILE (rotated at 10 MiB, 5 backups)")
+    .option(
+      '--export-allowlist <json>',
+      "Tetragon's --export-allowlist: Filter objects an exported event must match",
+    )
+    .option(
+      '--export-denylist <json>',
+      "Tetragon's --export-denylist: Filter objects that keep an event out of the export",
+    )
+    .option(
+      '--field-filters <json>',
+      "Tetragon's --field-filters: FieldFilter objects applied to exported events",
+    )
+    .option(
+      '--export-rate-limit <n>',
+      "Tetragon's --export-rate-limit: exported events per minute (-1: none)",
+    )
+    .option('--enable-pid-set-filter', 'allow pid_set in the export lists (best-effort process tracking)')
     .option(
       '--redaction-filters <json>',
       'RedactionFilter objects (one JSON object per line, as Tetragon takes them): regex groups in arguments become *****',
@@ -81,6 +110,18 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
       : redactorFromText(codec, flags.redactionFilters, '--redaction-filters');
   if (redactor && !redactor.ok)
     throw new Error(`invalid redaction filters:\n${redactor.issues.map(formatIssue).join('\n')}`);
+  const exportFilters = exportFiltersFromFlags(codec, {
+    ...(flags.exportAllowlist !== undefined ? { allowList: flags.exportAllowlist } : {}),
+    ...(flags.exportDenylist !== undefined ? { denyList: flags.exportDenylist } : {}),
+    ...(flags.fieldFilters !== undefined ? { fieldFilters: flags.fieldFilters } : {}),
+    enablePidSetFilter: flags.enablePidSetFilter === true,
+  });
+  if (!exportFilters.ok)
+    throw new Error(`invalid export filters:\n${exportFilters.issues.map(formatIssue).join('\n')}`);
+  const rateLimit =
+    flags.exportRateLimit === undefined
+      ? undefined
+      : exportRateLimit(flags.exportRateLimit, '--export-rate-limit');
 
   const sensor = new Sensor({
     clock,
@@ -91,7 +132,15 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
   });
   const file = flags.export ? new RotatingFile({ filename: flags.export, clock }) : undefined;
   const exporter = file
-    ? new JsonExporter({ codec, clock, nodeName: sensor.node, write: (line) => file.write(line) })
+    ? new JsonExporter({
+        codec,
+        clock,
+        nodeName: sensor.node,
+        write: (line) => file.write(line),
+        filter: exportFilters.value.filter,
+        ...(exportFilters.value.fieldFilters ? { fieldFilters: exportFilters.value.fieldFilters } : {}),
+        ...(rateLimit !== undefined ? { rateLimitPerMinute: rateLimit } : {}),
+      })
     : undefined;
   sensor.subscribe((event) => {
     const text = printer.print(event);
