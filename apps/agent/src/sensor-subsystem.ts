@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { Kinds, formatIssue, type KubeObject, type Unsubscribe } from '@ciliary/core';
+import { Kinds, errorMessage, formatIssue, type KubeObject, type Unsubscribe } from '@ciliary/core';
 import type { DaemonContext, Subsystem, SubsystemStatus } from '@ciliary/daemon';
 import {
   NamespacedPolicyCgroups,
@@ -41,6 +41,9 @@ export interface SensorSettings {
   readonly version: string;
 }
 
+/** At most one log line a minute about a failing export file. */
+const EXPORT_FAILURE_LOG_INTERVAL_MS = 60_000;
+
 /**
  * The agent's runtime security sensor: process and TracingPolicy events from
  * BPF, served on Tetragon's gRPC API and optionally written to the JSON export.
@@ -61,11 +64,24 @@ export class SensorSubsystem implements Subsystem {
   private exporter: JsonExporter | undefined;
   private unsubscribes: Unsubscribe[] = [];
   private context: DaemonContext | undefined;
+  /** Export writes that failed, and when that was last logged (a full disk fails every event). */
+  private exportFailures = { count: 0, loggedAt: -Infinity };
 
   constructor(private readonly settings: SensorSettings) {}
 
   async start(context: DaemonContext): Promise<void> {
     this.context = context;
+    try {
+      await this.startParts(context);
+    } catch (err) {
+      // The daemon stops only subsystems that started: release what this one had opened (the gRPC
+      // server would keep the process alive, the BPF programs would stay loaded).
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async startParts(context: DaemonContext): Promise<void> {
     const { clock, logger } = context;
     const codec = new TetragonCodec();
     const redactor =
@@ -121,9 +137,18 @@ export class SensorSubsystem implements Subsystem {
           : {}),
       });
     }
+    // Each sink on its own: a failing export file must not cost gRPC clients their events.
     sensor.subscribe((event) => {
-      this.server?.publish(event);
-      this.exporter?.export(event);
+      try {
+        this.server?.publish(event);
+      } catch (err) {
+        logger.warn({ err: errorMessage(err) }, 'publishing a sensor event failed');
+      }
+      try {
+        this.exporter?.export(event);
+      } catch (err) {
+        this.exportFailed(err);
+      }
     });
     const address = this.settings.address ?? DEFAULT_SENSOR_ADDRESS;
     if (address.startsWith('unix://')) {
@@ -142,15 +167,36 @@ export class SensorSubsystem implements Subsystem {
     context.api.get(SENSOR_POLICIES_ROUTE, () => this.policyReport());
   }
 
+  /** Every step is tried, whatever an earlier one threw: a full disk must not keep the server up. */
   async stop(): Promise<void> {
-    for (const unsubscribe of this.unsubscribes) unsubscribe();
-    this.unsubscribes = [];
-    this.namespaced?.close();
-    this.policies?.close();
-    this.sensor?.stop();
-    this.exporter?.close();
-    this.file?.close();
-    await this.server?.stop();
+    const steps: Array<[string, () => unknown]> = [
+      ['subscriptions', () => this.unsubscribes.splice(0).forEach((unsubscribe) => unsubscribe())],
+      ['namespaced policies', () => this.namespaced?.close()],
+      ['tracing policies', () => this.policies?.close()],
+      ['sensor', () => this.sensor?.stop()],
+      ['exporter', () => this.exporter?.close()],
+      ['export file', () => this.file?.close()],
+      ['gRPC server', () => this.server?.stop()],
+    ];
+    for (const [part, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        this.context?.logger.warn({ part, err: errorMessage(err) }, 'stopping the sensor: a part failed');
+      }
+    }
+  }
+
+  private exportFailed(err: unknown): void {
+    const failures = this.exportFailures;
+    failures.count++;
+    const now = this.context?.clock.now() ?? 0;
+    if (now - failures.loggedAt < EXPORT_FAILURE_LOG_INTERVAL_MS) return;
+    failures.loggedAt = now;
+    this.context?.logger.warn(
+      { err: errorMessage(err), failures: failures.count },
+      'writing the export file failed; events are still served over gRPC',
+    );
   }
 
   status(): SubsystemStatus {

@@ -57,6 +57,43 @@ const grpcStatus = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, FAILE
 
 type PolicyReport = { loaded: Array<{ name: string }>; problems: Array<{ policy: string; problem: string }> };
 
+describe('agent sensor start failure', () => {
+  kernelTest(
+    'a sensor that fails to start closes its gRPC server and socket, so the process can exit',
+    feature,
+    async () => {
+      const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'ciliary-agent-sensor-fail-')));
+      const blocker = path.join(dir, 'not-a-directory');
+      writeFileSync(blocker, '');
+      const socket = path.join(dir, 'state', 'tetragon.sock');
+      try {
+        await expect(
+          startAgent(
+            {
+              manifests: dir,
+              nodeName: 'node-fail',
+              stateDir: path.join(dir, 'state'),
+              apiSocket: path.join(dir, 'state', 'ciliary.sock'),
+              metricsAddress: '127.0.0.1:0',
+              logLevel: 'info',
+              logFormat: 'json',
+            },
+            // The pin directory cannot be made under a file: the sensor fails after the server listens.
+            {
+              logger: silentLogger(),
+              datapath: false,
+              sensor: { address: `unix://${socket}`, pinDir: path.join(blocker, 'pins') },
+            },
+          ),
+        ).rejects.toThrow();
+        expect(existsSync(socket)).toBe(false);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
 describe('agent with the sensor on a manifests directory', () => {
   const dir = realpathSync(mkdtempSync(path.join(tmpdir(), 'ciliary-agent-sensor-')));
   const socket = path.join(dir, 'state', 'ciliary.sock');
@@ -135,6 +172,25 @@ describe('agent with the sensor on a manifests directory', () => {
           return r.problems.length === 1 ? r : undefined;
         });
         expect(report.problems[0]!.problem).toContain('/metadata/name: must be a DNS subdomain name');
+
+        // a bad edit of the loaded policy is refused and the loaded version keeps working
+        writeFileSync(
+          path.join(dir, 'policy.yaml'),
+          policy('open-watched', watched).replace('Equal', 'Equall'),
+        );
+        const refused = await waitFor(async () => {
+          const r = await api.get<PolicyReport>('/v1/sensor/policies');
+          return r.problems.length === 2 ? r : undefined;
+        });
+        expect(refused.loaded.map((p) => p.name)).toEqual(['open-watched']);
+        expect(refused.problems.map((p) => p.problem).join('\n')).toContain(
+          'change refused, the loaded version stays: invalid tracing policy',
+        );
+        const seen = events.length;
+        await waitFor(() => {
+          spawnSync('/bin/cat', [watched]);
+          return events.slice(seen).some((e) => e.process_kprobe?.policy_name === 'open-watched');
+        });
 
         // removing the manifest unloads the policy
         unlinkSync(path.join(dir, 'policy.yaml'));
