@@ -24,6 +24,8 @@ interface PolicyEntry {
   error?: string;
   /** Whether the document was refused (invalid) or the kernel refused its hooks (failed). */
   failure?: 'invalid' | 'failed';
+  /** Why the last change to this loaded policy was refused (the loaded version stays). */
+  updateError?: string;
 }
 
 /**
@@ -46,10 +48,35 @@ export class SensorPolicies implements TracingPolicyHandler {
 
   /** A TracingPolicy object from the resource source was added or changed. */
   applyResource(key: string, object: KubeObject): void {
-    this.unload(this.entries.get(`resource:${key}`));
+    const id = `resource:${key}`;
+    const previous = this.entries.get(id);
+    const wasLoaded = previous?.state === 'enabled';
+    if (previous && wasLoaded) {
+      // A bad edit must not cost the node the policy that was enforcing: check before unloading.
+      const checked = this.manager.check(object, key);
+      if (!checked.ok) {
+        this.refuseUpdate(previous, `invalid tracing policy: ${checked.issues.map(formatIssue).join('; ')}`);
+        return;
+      }
+    }
+    this.unload(previous);
     const entry = this.entry('resource', key, object);
-    this.entries.set(`resource:${key}`, entry);
+    this.entries.set(id, entry);
     this.load(entry);
+    if (entry.state === 'enabled' || !previous || !wasLoaded) return;
+    // The kernel refused the new version: load the one that worked again.
+    this.load(previous);
+    if (previous.state !== 'enabled') return;
+    this.entries.set(id, previous);
+    this.refuseUpdate(previous, entry.error ?? 'the new version did not load');
+  }
+
+  private refuseUpdate(entry: PolicyEntry, problem: string): void {
+    entry.updateError = `change refused, the loaded version stays: ${problem}`;
+    this.logger.warn(
+      { policy: entry.key, problem },
+      'tracing policy change refused; keeping the loaded version',
+    );
   }
 
   removeResource(key: string): void {
@@ -106,8 +133,11 @@ export class SensorPolicies implements TracingPolicyHandler {
   /** Problems of policies that are not loaded, by resource key or gRPC name. */
   problems(): Array<{ policy: string; problem: string }> {
     return [...this.entries.values()]
-      .filter((e) => e.state === 'load-error')
-      .map((e) => ({ policy: e.source === 'resource' ? e.key : `grpc:${e.key}`, problem: e.error! }));
+      .filter((e) => e.state === 'load-error' || e.updateError !== undefined)
+      .map((e) => ({
+        policy: e.source === 'resource' ? e.key : `grpc:${e.key}`,
+        problem: e.state === 'load-error' ? e.error! : e.updateError!,
+      }));
   }
 
   loadedCount(): number {
@@ -201,7 +231,7 @@ function status(entry: PolicyEntry): TracingPolicyStatus {
     info: entry.source === 'resource' ? `resource ${entry.key}` : 'added over gRPC',
     ...(sensors.length ? { sensors } : {}),
     enabled: entry.state === 'enabled',
-    ...(entry.error ? { error: entry.error } : {}),
+    ...(entry.error || entry.updateError ? { error: entry.error ?? entry.updateError } : {}),
     state:
       entry.state === 'enabled'
         ? 'TP_STATE_ENABLED'

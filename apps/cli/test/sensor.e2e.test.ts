@@ -88,6 +88,19 @@ describe('ciliary sensor', () => {
         expect(out).toContain(`💥 exit    cli-node /bin/cat ${watched} 0\n`);
         // --process keeps only binaries matching /bin/(cat|sh)$ (unanchored, as tetra: /usr/bin/sh too)
         for (const line of out.trim().split('\n')) expect(line).toMatch(/ cli-node \S*\/bin\/(cat|sh) /);
+
+        // A bad edit of the policy file is refused; the loaded policy keeps reporting reads.
+        writeFileSync(path.join(work, 'policy.yaml'), policy(watched).replace('Equal', 'Equall'));
+        await waitFor(() => err.includes('change refused, the loaded policies stay'), { timeoutMs: 20_000 });
+        const reads = (): number => out.split(`📚 read    cli-node /bin/cat ${watched}\n`).length - 1;
+        const before = reads();
+        await waitFor(
+          () => {
+            spawnSync('/bin/cat', [watched]);
+            return reads() > before;
+          },
+          { timeoutMs: 20_000 },
+        );
       } finally {
         child.kill('SIGINT');
       }

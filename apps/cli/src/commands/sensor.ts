@@ -151,7 +151,22 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
   const policies = new PolicyManager(sensor, facts);
   const loaded = new Map<string, string[]>();
   const load = (path: string, docs: PolicyDocs): void => {
-    for (const name of loaded.get(path) ?? []) policies.delete(name);
+    const previous = loaded.get(path) ?? [];
+    if (previous.length > 0) {
+      // A bad edit must not unload the policies that were enforcing: check every document first.
+      const problems = docs.flatMap(({ doc, document }) => {
+        if (isNamespacedPolicy(doc)) return [];
+        const checked = policies.check(doc, document);
+        return checked.ok ? [] : checked.issues;
+      });
+      if (problems.length > 0) {
+        io.stderr(
+          `ciliary: ${path}: change refused, the loaded policies stay:\n${problems.map(formatIssue).join('\n')}\n`,
+        );
+        return;
+      }
+    }
+    for (const name of previous) policies.delete(name);
     const names: string[] = [];
     for (const { doc, document } of docs) {
       if (isNamespacedPolicy(doc)) {

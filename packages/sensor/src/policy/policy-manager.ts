@@ -1,6 +1,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { CiliaryError, ValidationError, errorMessage, silentLogger, type Logger } from '@ciliary/core';
+import {
+  CiliaryError,
+  ValidationError,
+  errorMessage,
+  silentLogger,
+  type Logger,
+  type Result,
+} from '@ciliary/core';
 import { KernelBackend } from '@ciliary/ebpf-maps';
 import {
   buildKprobeEvent,
@@ -97,6 +104,11 @@ export class PolicyManager {
     this.logger = logger ?? silentLogger();
     sensor.handle(MSG_OP.genericKprobe, (record) => this.onRecord(record));
     sensor.handle(MSG_OP.genericTracepoint, (record) => this.onRecord(record));
+  }
+
+  /** Validates a TracingPolicy document for this kernel without loading anything. */
+  check(doc: unknown, document?: string): Result<CompiledPolicy> {
+    return compileTracingPolicy(doc, this.facts, document);
   }
 
   /** Validates and loads a TracingPolicy document; throws ValidationError or PolicyLoadError. */
