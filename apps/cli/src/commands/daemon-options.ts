@@ -80,8 +80,10 @@ export function untilSignal(): Promise<NodeJS.Signals> {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      // A second Ctrl-C while shutting down exits at once.
+      // A second Ctrl-C while shutting down exits at once; a second SIGTERM (a supervisor repeating
+      // itself) lets the orderly shutdown finish, which releases pins and sockets.
       process.once('SIGINT', () => process.exit(130));
+      process.on('SIGTERM', () => undefined);
       resolve(signal);
     };
     process.on('SIGINT', onSignal);
