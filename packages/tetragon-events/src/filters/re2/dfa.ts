@@ -15,6 +15,11 @@ const WORD = 0x61;
 const OTHER = 0x20;
 
 const MAX_STATES = 2_000;
+/**
+ * Instructions held by all states together (and so the size of their keys): states of a large
+ * program hold thousands each, and 2,000 of them took gigabytes before this bound.
+ */
+const MAX_HELD_INSTRUCTIONS = 1_000_000;
 const MAX_WIDE_TRANSITIONS = 256;
 
 interface State {
@@ -32,6 +37,7 @@ type Step = State | 'match' | 'dead';
 
 export class LazyDfa {
   private states = new Map<string, State>();
+  private held = 0;
   private readonly seen: VisitedSet;
   private start: State;
 
@@ -127,10 +133,11 @@ export class LazyDfa {
     const key = `${unique.join(',')}|${before}`;
     const known = this.states.get(key);
     if (known) return known;
-    if (this.states.size >= MAX_STATES) {
+    if (this.states.size >= MAX_STATES || this.held + unique.length > MAX_HELD_INSTRUCTIONS) {
       // Bounded memory: forget every state, the start state's links included; they are rebuilt as
       // searches need them.
       this.states = new Map();
+      this.held = 0;
       this.start = this.newState([0], START_OR_END);
     }
     return this.newState(unique, before);
@@ -138,6 +145,7 @@ export class LazyDfa {
 
   private newState(pcs: readonly number[], before: number): State {
     const state: State = { pcs, before, ascii: new Array<Step | undefined>(128), wide: new Map() };
+    this.held += pcs.length;
     this.states.set(`${pcs.join(',')}|${before}`, state);
     return state;
   }

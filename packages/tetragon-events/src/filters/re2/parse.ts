@@ -1,5 +1,6 @@
 import { caseOrbit } from './case-fold';
 import { CharSet, complement, foldRanges, type PropertyClass, type Range } from './charset';
+import { SCRIPT_NAMES } from './scripts';
 import { Re2SyntaxError, type Node } from './syntax';
 
 /**
@@ -18,6 +19,8 @@ interface Flags {
 
 const NO_FLAGS: Flags = { i: false, m: false, s: false, U: false };
 const MAX_REPEAT = 1000;
+/** RE2's limit on the height of the parsed expression's tree. */
+const MAX_HEIGHT = 1000;
 
 const PERL: Readonly<Record<string, readonly Range[]>> = {
   d: [[0x30, 0x39]],
@@ -79,8 +82,11 @@ const POSIX: Readonly<Record<string, readonly Range[]>> = {
 
 const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { a: 7, f: 12, n: 10, r: 13, t: 9, v: 11 };
 
-/** Go's one- and two-letter general categories; any other name is a script. */
+/** Go's one- and two-letter general categories; any other name must be one of Go's scripts. */
 const CATEGORY = /^(?:[CLMNPSZ]|C[cfos]|L[lmotu]|M[cen]|N[dlo]|P[cdefios]|S[ckmo]|Z[lps])$/;
+
+/** JavaScript's `\p{C}` includes unassigned code points (Cn); Go's C table holds only Cc, Cf, Co and Cs. */
+const PROPERTY_SOURCE: Readonly<Record<string, string>> = { C: '[\\p{Cc}\\p{Cf}\\p{Co}\\p{Cs}]' };
 
 /** One piece of a bracket expression or escape, before folding and negation. */
 type Piece =
@@ -97,63 +103,75 @@ export interface ParsedPattern {
 export function parseRe2(pattern: string): ParsedPattern {
   const parser = new Parser(pattern);
   const root = parser.parse();
+  if (treeHeight(root) > MAX_HEIGHT) throw new Re2SyntaxError('expression nests too deeply');
   return { root, captures: parser.captures };
 }
 
 class Parser {
   private pos = 0;
   private flags: Flags = NO_FLAGS;
-  private depth = 0;
   captures = 0;
 
   constructor(private readonly pattern: string) {}
 
+  /**
+   * Reads the pattern in one loop with an explicit stack of open groups: a pattern can nest groups
+   * deeper than recursion has stack for, and only the tree's height (checked after) is limited.
+   */
   parse(): Node {
-    const root = this.alternation();
-    if (this.pos < this.pattern.length) throw new Re2SyntaxError('unexpected )');
-    return root;
-  }
-
-  private alternation(): Node {
-    const branches = [this.concatenation()];
-    while (this.pattern[this.pos] === '|') {
-      this.pos++;
-      branches.push(this.concatenation());
-    }
-    return branches.length === 1 ? branches[0]! : { type: 'alternate', branches };
-  }
-
-  private concatenation(): Node {
-    const items: Node[] = [];
-    /** The last token when it was a repeat operator (RE2 refuses `a**`, naming both). */
-    let lastRepeat: string | undefined;
-    for (;;) {
-      const c = this.pattern[this.pos];
-      if (c === undefined || c === '|' || c === ')') break;
-      const repeat = this.repeatOperator();
-      if (repeat) {
-        if (lastRepeat !== undefined)
-          throw new Re2SyntaxError(`invalid nested repetition operator: ${lastRepeat}${repeat.text}`);
-        const sub = items.pop();
-        if (sub === undefined)
-          throw new Re2SyntaxError(`missing argument to repetition operator: ${repeat.text}`);
-        if (repeat.max > 1 || repeat.min > 1) checkRepeatSize(sub, repeat.min, repeat.max, repeat.text);
-        items.push({ type: 'repeat', sub, min: repeat.min, max: repeat.max, greedy: repeat.greedy });
-        lastRepeat = repeat.text;
-        continue;
+    const open: Frame[] = [];
+    let frame = newFrame(0, this.flags);
+    while (this.pos < this.pattern.length) {
+      const c = this.pattern[this.pos]!;
+      if (c === '|') {
+        this.pos++;
+        endBranch(frame);
+      } else if (c === ')') {
+        const outer = open.pop();
+        if (!outer) throw new Re2SyntaxError('unexpected )');
+        this.pos++;
+        this.flags = frame.outerFlags;
+        addAtom(outer, closeFrame(frame));
+        frame = outer;
+      } else if (!this.readRepeat(frame)) {
+        frame.lastRepeat = undefined;
+        if (c === '(') {
+          const group = this.openGroup();
+          if (group) {
+            open.push(frame);
+            frame = newFrame(group.capture, this.flags);
+            this.flags = group.flags;
+          }
+        } else {
+          for (const node of this.atom()) addAtom(frame, node);
+        }
       }
-      lastRepeat = undefined;
-      items.push(...this.atom());
     }
-    return items.length === 1
-      ? items[0]!
-      : items.length === 0
-        ? { type: 'empty' }
-        : { type: 'concat', items };
+    if (open.length > 0) throw new Re2SyntaxError('missing closing )');
+    return closeFrame(frame);
+  }
+
+  /** Applies a repeat operator at the position to the last atom; false when there is none. */
+  private readRepeat(frame: Frame): boolean {
+    const repeat = this.repeatOperator();
+    if (!repeat) return false;
+    if (frame.lastRepeat !== undefined)
+      throw new Re2SyntaxError(`invalid nested repetition operator: ${frame.lastRepeat}${repeat.text}`);
+    const sub = frame.items.pop();
+    if (sub === undefined)
+      throw new Re2SyntaxError(`missing argument to repetition operator: ${repeat.text}`);
+    const { min, max, greedy, counted } = repeat;
+    const node: Node = { type: 'repeat', sub, min, max, greedy, counted };
+    if ((max > 1 || min > 1) && counted && !repeatIsValid(node, MAX_REPEAT))
+      throw new Re2SyntaxError(`invalid repeat count: ${repeat.text}`);
+    frame.items.push(node);
+    frame.lastRepeat = repeat.text;
+    return true;
   }
 
   /** `*`, `+`, `?`, `{n}`, `{n,}` or `{n,m}` with an optional `?`, or undefined (a brace that is no repeat). */
-  private repeatOperator(): { min: number; max: number; greedy: boolean; text: string } | undefined {
+  private repeatOperator():
+    { min: number; max: number; greedy: boolean; counted: boolean; text: string } | undefined {
     const start = this.pos;
     const c = this.pattern[start];
     let min: number;
@@ -162,10 +180,11 @@ class Parser {
       [min, max] = c === '*' ? [0, -1] : c === '+' ? [1, -1] : [0, 1];
       this.pos++;
     } else if (c === '{') {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(this.pattern.slice(start));
+      // Go reads counts without leading zeros: `a{01}` is literal text.
+      const m = /^\{(0|[1-9]\d*)(,(0|[1-9]\d*)?)?\}/.exec(this.pattern.slice(start));
       if (!m) return undefined;
       min = Number(m[1]);
-      max = m[2] === undefined ? min : m[3] === '' ? -1 : Number(m[3]);
+      max = m[2] === undefined ? min : m[3] === undefined ? -1 : Number(m[3]);
       if (min > MAX_REPEAT || max > MAX_REPEAT || (max >= 0 && max < min))
         throw new Re2SyntaxError(`invalid repeat count: ${m[0]}`);
       this.pos += m[0].length;
@@ -178,7 +197,8 @@ class Parser {
       this.pos++;
     }
     // (?U) swaps greedy and lazy.
-    return { min, max, greedy: lazy === this.flags.U, text: this.pattern.slice(start, this.pos) };
+    const text = this.pattern.slice(start, this.pos);
+    return { min, max, greedy: lazy === this.flags.U, counted: c === '{', text };
   }
 
   /** The nodes of one atom: none for a flag group, several for `\Q...\E`. */
@@ -186,8 +206,6 @@ class Parser {
     const p = this.pattern;
     const c = p[this.pos]!;
     switch (c) {
-      case '(':
-        return this.group();
       case '[':
         this.pos++;
         return [this.setNode(this.bracket())];
@@ -212,22 +230,26 @@ class Parser {
     }
   }
 
-  private group(): Node[] {
-    const rest = this.pattern.slice(this.pos);
+  /**
+   * A group's opening at the position: its capture index (0 for none) and the flags inside it; or
+   * undefined for a flag group `(?i)`, which changes the flags to the end of the enclosing group.
+   */
+  private openGroup(): { capture: number; flags: Flags } | undefined {
+    const rest = this.pattern.slice(this.pos, this.pos + 200);
     if (!rest.startsWith('(?')) {
       this.pos++;
-      return [this.groupBody(++this.captures, this.flags)];
+      return { capture: ++this.captures, flags: this.flags };
     }
     if (rest.startsWith('(?:')) {
       this.pos += 3;
-      return [this.groupBody(0, this.flags)];
+      return { capture: 0, flags: this.flags };
     }
     // Go 1.22 and later read (?<name>...) as well as (?P<name>...).
-    const named = /^\(\?P?<(?![=!])([^>]*)>/.exec(rest);
+    const named = /^\(\?P?<(?![=!])([^>]*)>/.exec(this.pattern.slice(this.pos));
     if (named) {
       if (!/^\w+$/.test(named[1]!)) throw new Re2SyntaxError(`invalid named capture: ${named[0]}`);
       this.pos += named[0].length;
-      return [this.groupBody(++this.captures, this.flags)];
+      return { capture: ++this.captures, flags: this.flags };
     }
     const flagged = /^\(\?([imsU]*)(?:-([imsU]*))?([):])/.exec(rest);
     // `(?)` is an empty flag group; `(?i-)` is refused.
@@ -235,25 +257,9 @@ class Parser {
       throw new Re2SyntaxError(`invalid or unsupported Perl syntax: ${rest.slice(0, 3)}`);
     const flags = withFlags(this.flags, flagged[1]!, flagged[2] ?? '');
     this.pos += flagged[0].length;
-    if (flagged[3] === ')') {
-      // (?i) holds to the end of the enclosing group.
-      this.flags = flags;
-      return [];
-    }
-    return [this.groupBody(0, flags)];
-  }
-
-  /** A group's contents up to its `)`, read with `flags`; the flags outside are restored after it. */
-  private groupBody(capture: number, flags: Flags): Node {
-    const outer = this.flags;
+    if (flagged[3] === ':') return { capture: 0, flags };
     this.flags = flags;
-    if (++this.depth > 1000) throw new Re2SyntaxError('expression nests too deeply');
-    const sub = this.alternation();
-    this.depth--;
-    if (this.pattern[this.pos] !== ')') throw new Re2SyntaxError('missing closing )');
-    this.pos++;
-    this.flags = outer;
-    return capture > 0 ? { type: 'capture', index: capture, sub } : sub;
+    return undefined;
   }
 
   private escapeAtom(): Node[] {
@@ -336,15 +342,11 @@ class Parser {
       negated = !negated;
       name = name.slice(1);
     }
-    const js = name === 'Any' || CATEGORY.test(name) ? name : `Script=${name}`;
-    let test: RegExp;
-    try {
-      if (!/^\w+$/.test(name)) throw new Error(name);
-      test = new RegExp(`^\\p{${js}}$`, 'u');
-    } catch {
+    const category = name === 'Any' || CATEGORY.test(name);
+    if (!category && !SCRIPT_NAMES.has(name))
       throw new Re2SyntaxError(`invalid character class range: \\p{${name}}`);
-    }
-    return { kind: 'prop', test, negated };
+    const source = PROPERTY_SOURCE[name] ?? (category ? `\\p{${name}}` : `\\p{Script=${name}}`);
+    return { kind: 'prop', test: new RegExp(`^${source}$`, 'u'), negated };
   }
 
   /** A bracket expression after its `[`: ranges, escapes, POSIX classes; `]` first is a literal. */
@@ -359,12 +361,9 @@ class Parser {
     for (let first = true; ; first = false) {
       if (this.pos >= p.length) throw new Re2SyntaxError('missing closing ]');
       if (p[this.pos] === ']' && !first) break;
-      const posix = /^\[:(\^?)([a-z]+):\]/.exec(p.slice(this.pos));
+      const posix = this.posixClass();
       if (posix) {
-        const ranges = POSIX[posix[2]!];
-        if (!ranges) throw new Re2SyntaxError(`invalid character class range: ${posix[0]}`);
-        pieces.push({ kind: 'ranges', ranges, negated: posix[1] === '^' });
-        this.pos += posix[0].length;
+        pieces.push(posix);
         continue;
       }
       const lo = this.bracketAtom();
@@ -380,6 +379,23 @@ class Parser {
     }
     this.pos++;
     return { pieces, negated };
+  }
+
+  /**
+   * `[:name:]` or `[:^name:]` at the position, as Go reads it: from `[:` to the next `:]` anywhere
+   * after it is a class name, which must be one of the POSIX names; without a `:]` it is no class.
+   */
+  private posixClass(): Piece | undefined {
+    const p = this.pattern;
+    if (!p.startsWith('[:', this.pos)) return undefined;
+    const end = p.indexOf(':]', this.pos + 2);
+    if (end === -1) return undefined;
+    const whole = p.slice(this.pos, end + 2);
+    const m = /^\[:(\^?)([a-z]+):\]$/.exec(whole);
+    const ranges = m ? POSIX[m[2]!] : undefined;
+    if (!m || !ranges) throw new Re2SyntaxError(`invalid character class range: ${whole}`);
+    this.pos = end + 2;
+    return { kind: 'ranges', ranges, negated: m[1] === '^' };
   }
 
   private bracketAtom(): Piece {
@@ -419,23 +435,94 @@ function withFlags(current: Flags, set: string, clear: string): Flags {
   return next;
 }
 
-/** RE2 refuses nested repeats whose counts multiply past 1000, (a{100}){100} for one. */
-function checkRepeatSize(sub: Node, min: number, max: number, text: string): void {
-  const outer = Math.max(min, max);
-  if (outer * largestRepeat(sub) > MAX_REPEAT) throw new Re2SyntaxError(`invalid repeat count: ${text}`);
+/** A group being read: its finished branches, the branch being read, and what its `)` restores. */
+interface Frame {
+  readonly branches: Node[];
+  items: Node[];
+  /** The last token when it was a repeat operator (RE2 refuses `a**`, naming both). */
+  lastRepeat: string | undefined;
+  /** The group's capture index; 0 for a group that captures nothing. */
+  readonly capture: number;
+  readonly outerFlags: Flags;
 }
 
-function largestRepeat(node: Node): number {
-  switch (node.type) {
-    case 'repeat':
-      return Math.max(node.min, node.max, 1) * largestRepeat(node.sub);
-    case 'concat':
-      return Math.max(1, ...node.items.map(largestRepeat));
-    case 'alternate':
-      return Math.max(1, ...node.branches.map(largestRepeat));
-    case 'capture':
-      return largestRepeat(node.sub);
-    default:
-      return 1;
+function newFrame(capture: number, outerFlags: Flags): Frame {
+  return { branches: [], items: [], lastRepeat: undefined, capture, outerFlags };
+}
+
+/** Adds an atom as one item, so that a repeat operator after it applies to all of it. */
+function addAtom(frame: Frame, node: Node): void {
+  frame.items.push(node);
+}
+
+function endBranch(frame: Frame): void {
+  // A concatenation from `(?:ab)` that no repeat took joins the branch, as Go flattens it.
+  const items: Node[] = [];
+  for (const item of frame.items) {
+    if (item.type === 'concat') for (const inner of item.items) items.push(inner);
+    else items.push(item);
   }
+  const branch: Node =
+    items.length === 1 ? items[0]! : items.length === 0 ? { type: 'empty' } : { type: 'concat', items };
+  // A branch that is itself an alternation (from `(?:a|b)`) joins this one, as Go flattens them: the
+  // same matches, and a tree no higher than Go's, whose height limit applies.
+  if (branch.type === 'alternate') for (const b of branch.branches) frame.branches.push(b);
+  else frame.branches.push(branch);
+  frame.items = [];
+  frame.lastRepeat = undefined;
+}
+
+/** The group's node: its alternation, as a capture if it captures. */
+function closeFrame(frame: Frame): Node {
+  endBranch(frame);
+  const { branches } = frame;
+  const sub: Node = branches.length === 1 ? branches[0]! : { type: 'alternate', branches };
+  return frame.capture > 0 ? { type: 'capture', index: frame.capture, sub } : sub;
+}
+
+/**
+ * Go's repeatIsValid: counted repeats nested inside one another may not multiply past `n`; a `{0}`
+ * ends the count, as nothing under it is ever repeated.
+ */
+function repeatIsValid(root: Node, limit: number): boolean {
+  // Without recursion: this runs before the height check, on subtrees of any depth.
+  const stack: Array<[Node, number]> = [[root, limit]];
+  while (stack.length > 0) {
+    const [node, budget] = stack.pop()!;
+    let n = budget;
+    if (node.type === 'repeat' && node.counted) {
+      if (node.max === 0) continue;
+      const m = node.max < 0 ? node.min : node.max;
+      if (m > n) return false;
+      if (m > 0) n = Math.floor(n / m);
+    }
+    for (const child of children(node)) stack.push([child, n]);
+  }
+  return true;
+}
+
+function children(node: Node): readonly Node[] {
+  switch (node.type) {
+    case 'concat':
+      return node.items;
+    case 'alternate':
+      return node.branches;
+    case 'capture':
+    case 'repeat':
+      return [node.sub];
+    default:
+      return [];
+  }
+}
+
+/** The height of the tree, found without recursion: a chain of repeats can be thousands deep. */
+function treeHeight(root: Node): number {
+  let height = 0;
+  const stack: Array<[Node, number]> = [[root, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    height = Math.max(height, depth);
+    for (const child of children(node)) stack.push([child, depth + 1]);
+  }
+  return height;
 }

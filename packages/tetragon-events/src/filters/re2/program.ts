@@ -22,8 +22,11 @@ export interface Program {
   readonly firstChars: CharSet | undefined;
 }
 
-/** Programs larger than this are refused, as RE2 refuses expressions that compile too large. */
-const MAX_INSTRUCTIONS = 200_000;
+/**
+ * Programs larger than this are refused, as RE2 refuses expressions that compile too large (Go's own
+ * bound is near 3.3 million instructions; each costs more here, where every thread list is as long).
+ */
+const MAX_INSTRUCTIONS = 1_000_000;
 
 export function compileProgram(root: Node, captures: number): Program {
   const code: Instruction[] = [];

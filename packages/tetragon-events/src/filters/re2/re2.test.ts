@@ -69,6 +69,18 @@ describe('Re2 semantics', () => {
     ['\\p{Greek}', 'α', true],
     ['\\101', 'A', true],
     ['[]a]', ']', true],
+    // Go reads repeat counts without leading zeros: these braces are literal text.
+    ['^a{01}$', 'a', false],
+    ['^a{01}$', 'a{01}', true],
+    ['^a{01001}$', 'a{01001}', true],
+    // Case folding is Unicode's simple folding, as Go's SimpleFold orbits.
+    ['(?i)\u01c4', '\u01c5', true],
+    ['(?i)\u1f80', '\u1f88', true],
+    ['(?i)\u0131', 'I', false],
+    ['(?i)[\\x{2D00}-\\x{A000}]', '\u10a0', true],
+    // Go's C class holds no unassigned code points.
+    ['\\pC', '\u0378', false],
+    ['\\PC', '\u0378', true],
   ])('%j on %j is %j', (pattern, text, matches) => {
     expect(new Re2(pattern).test(text)).toBe(matches);
   });
@@ -81,9 +93,30 @@ describe('Re2 semantics', () => {
     ['a**', 'invalid nested repetition operator'],
     ['\\Z', 'invalid escape sequence: \\Z'],
     ['\\p{Foo}', 'invalid character class range'],
+    // Scripts by Go's names only, not JavaScript's aliases.
+    ['\\p{Latn}', 'invalid character class range: \\p{Latn}'],
+    ['[[:ALPHA:]]', 'invalid character class range: [:ALPHA:]'],
+    ['[[:alpha]:]]', 'invalid character class range: [:alpha]:]'],
+    ['[[::]]', 'invalid character class range: [::]'],
+    [`${'('.repeat(1000)}a${')'.repeat(1000)}`, 'expression nests too deeply'],
   ])('refuses %j: %s', (pattern, reason) => {
     expect(() => new Re2(pattern)).toThrow(Re2SyntaxError);
     expect(() => new Re2(pattern)).toThrow(reason);
+  });
+
+  it('accepts what Go accepts at its limits', () => {
+    expect(new Re2('\\p{Latin}+').test('abc')).toBe(true);
+    expect(new Re2(`${'('.repeat(999)}a${')'.repeat(999)}`).test('a')).toBe(true);
+    // Groups that capture nothing add no height, however deep (the parser keeps no recursion).
+    expect(new Re2(`${'(?:'.repeat(5000)}a${')'.repeat(5000)}`).test('xa')).toBe(true);
+    expect(new Re2(`${'(?:a|'.repeat(3000)}b${')'.repeat(3000)}`).test('b')).toBe(true);
+    // A literal longer than a spread fits on the stack compiles (matched here on a short text: time is
+    // linear in the text for a given pattern, and this one is 200,000 instructions long).
+    const long = new Re2(`\\Q${'x'.repeat(200_000)}\\E`);
+    expect(long.test('x'.repeat(1000))).toBe(false);
+    // A {0} ends Go's count of nested repeats.
+    expect(new Re2('((a{1000}){0}){2}').test('')).toBe(true);
+    expect(() => new Re2('((a{1000}){1}){2}')).toThrow('invalid repeat count');
   });
 
   it('takes time linear in the text where a backtracking engine takes exponential time', () => {

@@ -1,7 +1,8 @@
 import { LazyDfa } from './dfa';
 import { parseRe2 } from './parse';
 import { PikeVm } from './pike';
-import { compileProgram } from './program';
+import { compileProgram, type Program } from './program';
+import { Re2SyntaxError } from './syntax';
 
 /** One match: UTF-16 indices of the whole match and of each group (undefined for a group that took no part). */
 export interface Re2Match {
@@ -20,8 +21,7 @@ export class Re2 {
   private readonly vm: PikeVm;
 
   constructor(readonly source: string) {
-    const parsed = parseRe2(source);
-    const program = compileProgram(parsed.root, parsed.captures);
+    const program = compile(source);
     this.dfa = new LazyDfa(program);
     this.vm = new PikeVm(program);
   }
@@ -58,5 +58,17 @@ export class Re2 {
       const width = searchFrom < text.length && text.codePointAt(searchFrom)! > 0xffff ? 2 : 1;
       searchFrom = searchFrom + width > m.end ? searchFrom + width : Math.max(m.end, searchFrom + 1);
     }
+  }
+}
+
+function compile(source: string): Program {
+  try {
+    const parsed = parseRe2(source);
+    return compileProgram(parsed.root, parsed.captures);
+  } catch (err) {
+    // The parser reads without recursion and the height limit bounds the rest; should a pattern still
+    // exhaust the stack, it is refused like any other, never thrown raw at a daemon.
+    if (err instanceof RangeError) throw new Re2SyntaxError(`expression too complex: ${err.message}`);
+    throw err;
   }
 }

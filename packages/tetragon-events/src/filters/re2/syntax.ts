@@ -19,6 +19,8 @@ export type Node =
       /** -1 for no upper bound. */
       readonly max: number;
       readonly greedy: boolean;
+      /** Written with braces (`{n,m}`), which RE2 counts toward its repeat-size limit; `*+?` are not. */
+      readonly counted: boolean;
     };
 
 /** A pattern RE2 refuses, with RE2's reason. */
