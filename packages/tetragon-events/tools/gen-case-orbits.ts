@@ -68,4 +68,4 @@ writeFileSync(
     '',
   ].join('\n'),
 );
-console.log(`${orbits.length} orbits written to ${OUT}`);
+process.stdout.write(`${orbits.length} orbits written to ${OUT}\n`);
