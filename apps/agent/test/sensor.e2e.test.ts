@@ -242,6 +242,14 @@ describe('agent with the sensor on a manifests directory', () => {
             /^invalid tracing policy: AddTracingPolicy: \/: line 3, column 1: Flow sequence .* end with a \]$/,
           ),
         });
+        // 12 KB a client sends that would otherwise take the agent down for want of memory
+        await expect(
+          client.addTracingPolicy(`a: ${'['.repeat(6000)}${']'.repeat(6000)}`),
+        ).rejects.toMatchObject({
+          code: grpcStatus.INVALID_ARGUMENT,
+          details:
+            'invalid tracing policy: AddTracingPolicy: /: flow collections nested 6000 deep (at most 1000 are read)',
+        });
         await expect(client.addTracingPolicy(policy('Upper', watched))).rejects.toMatchObject({
           code: grpcStatus.INVALID_ARGUMENT,
           details:

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import type { Issue } from '@ciliary/core';
+import { yamlNestingProblem, type Issue } from '@ciliary/core';
 import { clusterNameIssues } from './cluster';
 
 /**
@@ -65,6 +65,8 @@ export function parseRemoteClusterConfig(
 ): { config?: RemoteClusterConfig; issues: Issue[] } {
   const issues: Issue[] = [...clusterNameIssues(name, '', file)];
   let doc: unknown;
+  const nesting = yamlNestingProblem(text);
+  if (nesting) return { issues: [{ document: file, path: '', message: `invalid YAML: ${nesting}` }] };
   try {
     doc = parse(text);
   } catch (err) {

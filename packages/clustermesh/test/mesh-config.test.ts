@@ -46,11 +46,13 @@ describe('the clustermesh configuration directory', () => {
     await writeFile(path.join(dir, 'Bad_Name'), 'endpoints:\n- http://127.0.0.1:2379\n');
     await writeFile(path.join(dir, 'west'), 'endpoints:\n- ftp://x\n- 7\ncert-file: c.crt\n');
     await writeFile(path.join(dir, 'north'), 'endpoints: [\n');
+    await writeFile(path.join(dir, 'south'), `endpoints: ${'['.repeat(6000)}${']'.repeat(6000)}`);
     const config = await loadMeshConfig(dir, 'east');
     expect(config.clusters).toEqual([]);
     expect(config.issues.map((i) => `${path.basename(i.document ?? '')}:${i.path}: ${i.message}`)).toEqual([
       'Bad_Name:: cluster name "Bad_Name" must consist of lower case alphanumeric characters and \'-\', and start and end with an alphanumeric character',
       expect.stringMatching(/^north:: invalid YAML/),
+      'south:: invalid YAML: flow collections nested 6000 deep (at most 1000 are read)',
       'west:/endpoints/0: "ftp://x" is not an http:// or https:// endpoint',
       'west:/endpoints/1: 7 is not an http:// or https:// endpoint',
       'west:: cert-file and key-file must be given together',

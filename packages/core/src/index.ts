@@ -3,6 +3,7 @@ export { CiliaryError, ValidationError, isValidationError, errorMessage } from '
 export { type Clock, type TimerHandle, systemClock } from './clock';
 export { Debounced } from './debounce';
 export { type Logger, silentLogger } from './logger';
+export { MAX_YAML_FLOW_NESTING, yamlFlowNesting, yamlNestingProblem } from './yaml-nesting';
 export { type BackoffOptions, backoffDelay } from './backoff';
 export { type ObjectMeta, type KubeObject, isKubeObject } from './kube-object';
 export {

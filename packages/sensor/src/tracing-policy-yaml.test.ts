@@ -28,4 +28,10 @@ describe('parseTracingPolicyYaml', () => {
     expect(issues('')).toEqual(['holds no document']);
     expect(issues('a: 1\n---\nb: 2\n')).toEqual(['holds 2 documents; a tracing policy is one document']);
   });
+
+  test('flow sequences nested thousands deep are refused before the parser could run V8 out of memory', () => {
+    expect(issues(`a: ${'['.repeat(6000)}${']'.repeat(6000)}`)).toEqual([
+      'flow collections nested 6000 deep (at most 1000 are read)',
+    ]);
+  });
 });

@@ -1,4 +1,4 @@
-import { ValidationError, type Issue } from '@ciliary/core';
+import { ValidationError, yamlNestingProblem, type Issue } from '@ciliary/core';
 import { parseAllDocuments } from 'yaml';
 
 /**
@@ -8,6 +8,9 @@ import { parseAllDocuments } from 'yaml';
  */
 export function parseTracingPolicyYaml(text: string, document: string): unknown {
   const issue = (message: string): Issue => ({ document, path: '', message });
+  // AddTracingPolicy takes this text from the network: checked before the parser could exhaust memory.
+  const nesting = yamlNestingProblem(text);
+  if (nesting) throw new ValidationError([issue(nesting)]);
   const docs = parseAllDocuments(text);
   const problems: Issue[] = [];
   for (const doc of Array.isArray(docs) ? docs : [docs]) {

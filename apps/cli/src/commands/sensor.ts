@@ -1,7 +1,14 @@
 import * as fs from 'node:fs';
 import { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { errorMessage, formatIssue, isValidationError, systemClock, type Issue } from '@ciliary/core';
+import {
+  errorMessage,
+  formatIssue,
+  isValidationError,
+  systemClock,
+  yamlNestingProblem,
+  type Issue,
+} from '@ciliary/core';
 import {
   DEFAULT_SENSOR_PIN_DIR,
   PolicyManager,
@@ -237,6 +244,8 @@ function isNamespacedPolicy(doc: unknown): boolean {
 
 function readPolicies(path: string): PolicyDocs {
   const text = fs.readFileSync(path, 'utf8');
+  const nesting = yamlNestingProblem(text);
+  if (nesting) throw new Error(`${path}: ${nesting}`);
   return parseAllDocuments(text)
     .map((doc, i) => {
       if (doc.errors.length > 0) throw new Error(`${path}:${i}: ${doc.errors[0]!.message}`);
