@@ -14,7 +14,13 @@ import {
   type TimerHandle,
   type Unsubscribe,
 } from '@ciliary/core';
-import { listManifestFiles, mayHoldManifests, parseManifestText, type ManifestObject } from './manifests';
+import {
+  listManifestFiles,
+  mayHoldManifests,
+  parseManifestText,
+  readManifestFile,
+  type ManifestObject,
+} from './manifests';
 import { ObjectStore } from './object-store';
 
 export interface LocalSourceOptions {
@@ -30,6 +36,12 @@ export interface LocalSourceOptions {
    * Measured from the first change, so files changing without pause cannot hold the read off.
    */
   readonly debounceMs?: number;
+  /**
+   * While watching, the directory is also read this often whatever the watcher reported: fs.watch
+   * misses some changes (a file replaced by a folder, the directory deleted or renamed and made
+   * anew), and this bounds how long one goes unseen. 30 s by default.
+   */
+  readonly resyncMs?: number;
 }
 
 /**
@@ -42,8 +54,14 @@ export class LocalManifestSource implements ResourceSource {
   private readonly stores = new Map<string, ObjectStore>();
   private readonly lastGood = new Map<string, ManifestObject[]>();
   private problems: string[] = [];
+  private watching = false;
+  private stopped = false;
   private watcher: FSWatcher | undefined;
+  /** The `dev:ino:birthtime` of the directory the watcher follows; fs.watch stays on a replaced one. */
+  private watchedIdentity: string | undefined;
+  private watchFailed = false;
   private debounce: TimerHandle | undefined;
+  private resync: TimerHandle | undefined;
   private reloading: Promise<void> | undefined;
   private reloadAgain = false;
   private loads = 0;
@@ -63,15 +81,20 @@ export class LocalManifestSource implements ResourceSource {
   async start(): Promise<void> {
     const stat = await fs.stat(this.options.dir).catch(() => undefined);
     if (!stat?.isDirectory()) throw new Error(`manifests directory ${this.options.dir} does not exist`);
-    await this.reload();
+    this.stopped = false;
+    this.watching = this.options.watch ?? true;
+    await this.reload(); // starts the watcher, before listing, so no change after the listing is missed
     for (const store of this.stores.values()) store.markSynced();
-    if (this.options.watch ?? true) this.startWatching();
+    this.scheduleResync();
   }
 
   async stop(): Promise<void> {
-    this.watcher?.close();
-    this.watcher = undefined;
+    this.stopped = true;
+    this.closeWatcher();
     this.debounce?.cancel();
+    this.debounce = undefined;
+    this.resync?.cancel();
+    this.resync = undefined;
     await this.reloading;
   }
 
@@ -95,19 +118,29 @@ export class LocalManifestSource implements ResourceSource {
     return this.loads;
   }
 
-  /** Reads the directory again now. Concurrent calls coalesce into one more read. */
+  /**
+   * Reads the directory again now. Concurrent calls coalesce into one more read. Never rejects: timers
+   * start reloads that nobody awaits, and a failed read must leave the last state, not end the process.
+   */
   reload(): Promise<void> {
     if (this.reloading) {
       this.reloadAgain = true;
       return this.reloading;
     }
-    this.reloading = this.readAll().finally(() => {
-      this.reloading = undefined;
-      if (this.reloadAgain) {
-        this.reloadAgain = false;
-        void this.reload();
-      }
-    });
+    this.reloading = this.readAll()
+      .catch((err: unknown) =>
+        this.options.logger.error(
+          { dir: this.options.dir, err: errorMessage(err) },
+          'reading the manifests failed; keeping the last state',
+        ),
+      )
+      .finally(() => {
+        this.reloading = undefined;
+        if (this.reloadAgain && !this.stopped) {
+          this.reloadAgain = false;
+          void this.reload();
+        }
+      });
     return this.reloading;
   }
 
@@ -117,18 +150,74 @@ export class LocalManifestSource implements ResourceSource {
     return store;
   }
 
-  private startWatching(): void {
-    this.watcher = watch(this.options.dir, { recursive: true }, (_event, changed) => {
-      if (mayHoldManifests(changed)) this.scheduleReload();
-    });
-    this.watcher.on('error', (err) =>
-      this.options.logger.warn({ err: errorMessage(err) }, 'manifests watch error'),
+  /**
+   * Watches the directory unless the watcher is sound: fs.watch follows the directory it was given, so
+   * one deleted or renamed and made anew needs a new watcher, as does one whose watcher failed.
+   */
+  private async keepWatching(): Promise<void> {
+    if (!this.watching || this.stopped) return;
+    const stat = await fs.stat(this.options.dir).catch(() => undefined);
+    if (this.stopped) return;
+    if (!stat?.isDirectory()) {
+      // Gone for now (the listing reports it); whatever comes back in its place needs a new watcher.
+      this.watchFailed = true;
+      return;
+    }
+    // The birth time too: ext4 gives a directory made anew the inode number of the one just deleted.
+    const identity = `${stat.dev}:${stat.ino}:${stat.birthtimeMs}`;
+    if (this.watcher && !this.watchFailed && identity === this.watchedIdentity) return;
+    if (this.watcher)
+      this.options.logger.info(
+        { dir: this.options.dir },
+        'the manifests directory was replaced or its watch failed; watching it again',
+      );
+    this.startWatching(identity);
+  }
+
+  private startWatching(identity: string): void {
+    const { dir, logger } = this.options;
+    this.closeWatcher();
+    try {
+      const watcher = watch(dir, { recursive: true }, (_event, changed) => {
+        if (mayHoldManifests(changed)) this.scheduleReload();
+      });
+      watcher.on('error', (err) => this.watchError(watcher, err));
+      this.watcher = watcher;
+      this.watchedIdentity = identity;
+      this.watchFailed = false;
+    } catch (err) {
+      // E.g. out of inotify watches. The periodic read still applies changes, and tries watching again.
+      logger.warn(
+        { dir, err: errorMessage(err) },
+        'cannot watch the manifests directory; retrying at the next read',
+      );
+    }
+  }
+
+  private watchError(watcher: FSWatcher, err: unknown): void {
+    this.options.logger.warn(
+      { dir: this.options.dir, err: errorMessage(err) },
+      'manifests watch error; watching again at the next read',
     );
+    if (watcher === this.watcher) this.watchFailed = true;
+  }
+
+  private closeWatcher(): void {
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private scheduleResync(): void {
+    if (!this.watching || this.stopped) return;
+    this.resync = this.options.clock.setTimeout(() => {
+      this.resync = undefined;
+      void this.reload().then(() => this.scheduleResync());
+    }, this.options.resyncMs ?? 30_000);
   }
 
   private scheduleReload(): void {
     // A read is already coming; it lists the directory afresh, so it sees this change too.
-    if (this.debounce) return;
+    if (this.debounce || this.stopped) return;
     this.debounce = this.options.clock.setTimeout(() => {
       this.debounce = undefined;
       void this.reload();
@@ -136,45 +225,65 @@ export class LocalManifestSource implements ResourceSource {
   }
 
   private async readAll(): Promise<void> {
-    const { dir, kinds, logger } = this.options;
-    const files = await listManifestFiles(dir).catch((err: unknown) => {
+    await this.keepWatching();
+    const files = await this.listFiles();
+    if (!files) return;
+    const listed = new Set(files);
+    for (const file of [...this.lastGood.keys()]) if (!listed.has(file)) this.lastGood.delete(file);
+    const problems: string[] = [];
+    const objects: ManifestObject[] = [];
+    for (const file of files) objects.push(...(await this.readFile(file, problems)));
+    this.apply(objects, problems);
+    this.loads++;
+    this.options.logger.debug({ files: files.length, problems: problems.length }, 'manifests loaded');
+  }
+
+  private listFiles(): Promise<string[] | undefined> {
+    const { dir, logger } = this.options;
+    return listManifestFiles(dir).catch((err: unknown) => {
       logger.error(
         { dir, err: errorMessage(err) },
         'cannot list the manifests directory; keeping the last state',
       );
       return undefined;
     });
-    if (!files) return;
-    const problems: string[] = [];
+  }
+
+  /** The objects `file` holds now, or its last good ones while it cannot be read or parsed whole. */
+  private async readFile(file: string, problems: string[]): Promise<readonly ManifestObject[]> {
+    const label = path.relative(process.cwd(), file) || file;
+    const read = await readManifestFile(file);
+    if (read.kind === 'gone') {
+      this.lastGood.delete(file); // removed between listing and reading
+      return [];
+    }
+    if (read.kind === 'error') {
+      problems.push(`${label}: cannot read the file (${read.reason}); keeping its last good objects`);
+      return this.lastGood.get(file) ?? [];
+    }
+    const parsed = parseManifestText(label, read.text, this.options.kinds);
+    for (const p of parsed.problems) problems.push(`${p.origin}: ${p.message}`);
+    if (parsed.broken) return this.lastGood.get(file) ?? [];
+    this.lastGood.set(file, parsed.objects);
+    return parsed.objects;
+  }
+
+  /** Makes the stores hold `objects` and publishes `problems`. */
+  private apply(objects: readonly ManifestObject[], problems: string[]): void {
     const byKind = new Map<string, Map<string, KubeObject>>();
     for (const store of this.stores.values()) byKind.set(store.kindId, new Map());
-    const seenFiles = new Set(files);
-    for (const file of [...this.lastGood.keys()]) if (!seenFiles.has(file)) this.lastGood.delete(file);
-
-    for (const file of files) {
-      const label = path.relative(process.cwd(), file) || file;
-      const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-      if (text === undefined) continue; // removed between listing and reading
-      const parsed = parseManifestText(label, text, kinds);
-      const broken = parsed.problems.some((p) => p.message.startsWith('invalid YAML'));
-      for (const p of parsed.problems) problems.push(`${p.origin}: ${p.message}`);
-      const objects = broken ? (this.lastGood.get(file) ?? []) : parsed.objects;
-      if (!broken) this.lastGood.set(file, parsed.objects);
-      for (const item of objects) {
-        const objects = byKind.get(kindId(item.kind));
-        const key = resourceKey(item.object);
-        if (objects?.has(key))
-          problems.push(
-            `${item.origin}: ${item.kind.kind} ${key} is defined more than once; the last one wins`,
-          );
-        objects?.set(key, item.object);
-      }
+    for (const item of objects) {
+      const ofKind = byKind.get(kindId(item.kind));
+      const key = resourceKey(item.object);
+      if (ofKind?.has(key))
+        problems.push(
+          `${item.origin}: ${item.kind.kind} ${key} is defined more than once; the last one wins`,
+        );
+      ofKind?.set(key, item.object);
     }
-    for (const problem of problems) logger.warn({ problem }, 'manifest problem');
+    for (const problem of problems) this.options.logger.warn({ problem }, 'manifest problem');
     this.problems = problems;
     for (const store of this.stores.values())
       store.replaceAll([...(byKind.get(store.kindId)?.values() ?? [])]);
-    this.loads++;
-    logger.debug({ files: files.length, problems: problems.length }, 'manifests loaded');
   }
 }

@@ -1,7 +1,14 @@
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs, type Dirent } from 'node:fs';
 import * as path from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { findKind, isKubeObject, type KubeObject, type ResourceKind } from '@ciliary/core';
+import { parseAllDocuments, type Document } from 'yaml';
+import {
+  errorMessage,
+  findKind,
+  isKubeObject,
+  yamlNestingProblem,
+  type KubeObject,
+  type ResourceKind,
+} from '@ciliary/core';
 
 /** One object read from a manifest file, with where it came from. */
 export interface ManifestObject {
@@ -21,7 +28,20 @@ export interface ParsedManifests {
   readonly problems: ManifestProblem[];
   /** Documents of kinds nobody asked for, counted rather than reported. */
   readonly ignored: number;
+  /**
+   * Whether some document could not be read as YAML. The file's objects are then unknown rather than
+   * absent, so a watcher keeps the ones it read from the file before.
+   */
+  readonly broken: boolean;
 }
+
+/** What reading one listed manifest file gave. */
+export type ManifestRead =
+  | { readonly kind: 'text'; readonly text: string }
+  /** Removed since it was listed. */
+  | { readonly kind: 'gone' }
+  /** Present but unreadable: `reason` is the error's code (EACCES, ELOOP, ...) or message. */
+  | { readonly kind: 'error'; readonly reason: string };
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
@@ -46,12 +66,57 @@ export async function listManifestFiles(dir: string): Promise<string[]> {
     for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       if (entry.name.startsWith('.')) continue;
       const full = path.join(current, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (MANIFEST_EXTENSIONS.has(path.extname(entry.name))) found.push(full);
+      if (entry.isDirectory()) await walk(full).catch((err: unknown) => ignoreIfGone(err));
+      else if (MANIFEST_EXTENSIONS.has(path.extname(entry.name)) && (await isFileToRead(entry, full)))
+        found.push(full);
     }
   }
   await walk(dir);
   return found;
+}
+
+/** A folder removed between listing its parent and listing it holds nothing; other errors stand. */
+function ignoreIfGone(err: unknown): void {
+  if (errorCode(err) !== 'ENOENT') throw err;
+}
+
+/**
+ * Regular files and symlinks to them: reading a FIFO, socket or device named `x.yaml` could block for
+ * ever. A symlink that cannot be followed for another reason than pointing nowhere (a loop, no
+ * permission) is listed, so that reading it reports the problem instead of the file silently vanishing.
+ */
+async function isFileToRead(entry: Dirent, full: string): Promise<boolean> {
+  if (entry.isFile()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  try {
+    return (await fs.stat(full)).isFile();
+  } catch (err) {
+    return errorCode(err) !== 'ENOENT';
+  }
+}
+
+/**
+ * Reads a file listManifestFiles returned. Only ENOENT means the file is gone; any other failure is
+ * reported, so that a caller can keep what it read from the file before.
+ */
+export async function readManifestFile(file: string): Promise<ManifestRead> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    // Non-blocking, in case the path became a FIFO since it was listed: opening one waits for a writer.
+    handle = await fs.open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    if (!(await handle.stat()).isFile()) return { kind: 'error', reason: 'not a regular file' };
+    return { kind: 'text', text: await handle.readFile('utf8') };
+  } catch (err) {
+    const code = errorCode(err);
+    return code === 'ENOENT' ? { kind: 'gone' } : { kind: 'error', reason: code ?? errorMessage(err) };
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /**
@@ -67,18 +132,27 @@ export function parseManifestText(
   const objects: ManifestObject[] = [];
   const problems: ManifestProblem[] = [];
   let ignored = 0;
+  let broken = false;
+  // Checked before the parser, which exhausts V8's memory (fatally) on flow sequences nested thousands deep.
+  const nesting = yamlNestingProblem(text);
+  if (nesting)
+    return {
+      objects,
+      problems: [{ origin: `${fileLabel}:1`, message: `invalid YAML: ${nesting}` }],
+      ignored,
+      broken: true,
+    };
   const docs = parseAllDocuments(text);
   const docList = Array.isArray(docs) ? docs : [docs];
   docList.forEach((doc, index) => {
     const origin = `${fileLabel}:${index + 1}`;
-    if (doc.errors.length > 0) {
-      problems.push({
-        origin,
-        message: `invalid YAML: ${doc.errors[0]?.message.split('\n')[0] ?? 'parse error'}`,
-      });
+    const read = documentValue(doc);
+    if ('error' in read) {
+      broken = true;
+      problems.push({ origin, message: `invalid YAML: ${read.error}` });
       return;
     }
-    const value: unknown = doc.toJS();
+    const value = read.value;
     if (value === null || value === undefined) return; // an empty document, e.g. a trailing '---'
     for (const item of expandList(value)) {
       const result = toManifestObject(item, origin, kinds);
@@ -87,7 +161,20 @@ export function parseManifestText(
       else objects.push(result);
     }
   });
-  return { objects, problems, ignored };
+  return { objects, problems, ignored, broken };
+}
+
+/**
+ * A document's plain value, or why it has none. Converting can throw where parsing did not: an
+ * alias to no anchor, or more aliases than yaml allows (its guard against alias bombs).
+ */
+function documentValue(doc: Document.Parsed): { readonly value: unknown } | { readonly error: string } {
+  if (doc.errors.length > 0) return { error: doc.errors[0]?.message.split('\n')[0] ?? 'parse error' };
+  try {
+    return { value: doc.toJS() as unknown };
+  } catch (err) {
+    return { error: errorMessage(err) };
+  }
 }
 
 function expandList(value: unknown): unknown[] {

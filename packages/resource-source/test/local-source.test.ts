@@ -1,12 +1,24 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { mkdtemp, rm, writeFile, unlink, mkdir } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile, unlink, mkdir, rename, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Kinds, silentLogger, systemClock, type ResourceEvent } from '@ciliary/core';
-import { waitFor } from '@ciliary/testing';
-import { LocalManifestSource } from '../src';
+import { Kinds, silentLogger, systemClock, type Logger, type ResourceEvent } from '@ciliary/core';
+import { FakeClock, waitFor } from '@ciliary/testing';
+import { LocalManifestSource, type LocalSourceOptions } from '../src';
 
 const kinds = [Kinds.Namespace, Kinds.Pod, Kinds.CiliumNetworkPolicy];
+const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}}\n`;
+// Named pipes exist on POSIX systems only.
+const posixTest = process.platform === 'win32' ? test.skip : test;
+
+/** A logger that keeps its error messages, for tests that check what was logged. */
+function recordingLogger(): Logger & { errors: string[] } {
+  const logger = { ...silentLogger(), errors: [] as string[] };
+  logger.error = (_obj: object, msg?: string) => void logger.errors.push(msg ?? '');
+  logger.child = () => logger;
+  return logger;
+}
 
 describe('LocalManifestSource', () => {
   let dir: string;
@@ -19,9 +31,10 @@ describe('LocalManifestSource', () => {
     await source?.stop();
     source = undefined;
     await rm(dir, { recursive: true, force: true });
+    await rm(`${dir}.old`, { recursive: true, force: true });
   });
 
-  function start(watch = false): Promise<void> {
+  function start(watch = false, options: Partial<LocalSourceOptions> = {}): Promise<void> {
     source = new LocalManifestSource({
       dir,
       kinds,
@@ -29,9 +42,16 @@ describe('LocalManifestSource', () => {
       logger: silentLogger(),
       watch,
       debounceMs: 20,
+      ...options,
     });
     return source.start();
   }
+
+  const podNames = () =>
+    source!
+      .list(Kinds.Pod)
+      .map((p) => p.metadata.name)
+      .sort();
 
   test('reads multi-document YAML, JSON and List documents from nested folders', async () => {
     await writeFile(
@@ -149,5 +169,118 @@ describe('LocalManifestSource', () => {
       logger: silentLogger(),
     });
     await expect(source.start()).rejects.toThrow(/manifests directory .*nope does not exist/);
+  });
+
+  describe('bad input never costs good state', () => {
+    test('a document yaml cannot convert keeps the last good objects of its file, at start-up and after', async () => {
+      await writeFile(
+        path.join(dir, 'typo.yaml'),
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: t, labels: *typo}\n',
+      );
+      await writeFile(path.join(dir, 'a.yaml'), pod('a'));
+      await start();
+      expect(podNames()).toEqual(['a']);
+      expect(source!.status().problems).toEqual([
+        expect.stringMatching(/typo\.yaml:1: invalid YAML: Unresolved alias.*typo$/),
+      ]);
+
+      const aliases = Array<string>(150).fill('*x').join(', ');
+      await writeFile(path.join(dir, 'a.yaml'), `${pod('a2')}spec: {x: &x [1], y: [${aliases}]}\n`);
+      await source!.reload();
+      expect(podNames()).toEqual(['a']);
+      expect(source!.status().problems).toContainEqual(
+        expect.stringMatching(/a\.yaml:1: invalid YAML: Excessive alias count/),
+      );
+    });
+
+    test('a reload that fails logs why, keeps the last state and never rejects', async () => {
+      const logger = recordingLogger();
+      await writeFile(path.join(dir, 'a.yaml'), pod('a'));
+      await start(false, { logger });
+      source!.subscribe(Kinds.Pod, (e) => {
+        if (e.type === 'delete') throw new Error('subscriber bug');
+      });
+      await unlink(path.join(dir, 'a.yaml'));
+      await expect(source!.reload()).resolves.toBeUndefined();
+      expect(logger.errors).toEqual(['reading the manifests failed; keeping the last state']);
+    });
+
+    test('a file that cannot be read keeps its last good objects and is reported with the error code', async () => {
+      const file = path.join(dir, 'a.yaml');
+      await writeFile(file, pod('a'));
+      await start();
+      await unlink(file);
+      await symlink('a.yaml', file); // a link to itself: ELOOP
+      await source!.reload();
+      expect(podNames()).toEqual(['a']);
+      expect(source!.status().problems).toEqual([
+        expect.stringMatching(/a\.yaml: cannot read the file \(ELOOP\)/),
+      ]);
+
+      await unlink(file); // now truly gone
+      await source!.reload();
+      expect(podNames()).toEqual([]);
+      expect(source!.status().problems).toEqual([]);
+    });
+
+    posixTest('a named pipe among the manifests is skipped, never waited on', async () => {
+      await writeFile(path.join(dir, 'a.yaml'), pod('a'));
+      execFileSync('mkfifo', [path.join(dir, 'pipe.yaml')]);
+      await start(true);
+      expect(podNames()).toEqual(['a']);
+      await source!.reload();
+      await source!.stop();
+      expect(source!.status().problems).toEqual([]);
+    });
+  });
+
+  describe('periodic resync', () => {
+    const resyncMs = 60_000;
+    let clock: FakeClock;
+    beforeEach(() => {
+      clock = new FakeClock();
+    });
+
+    test('a manifest replaced by a folder of the same name is dropped at the next resync', async () => {
+      await writeFile(path.join(dir, 'a.yaml'), pod('a'));
+      await start(true, { clock, resyncMs });
+      await unlink(path.join(dir, 'a.yaml'));
+      await mkdir(path.join(dir, 'a.yaml'));
+      await clock.advance(resyncMs);
+      await waitFor(() => podNames().length === 0, { description: 'the Pod gone' });
+    });
+
+    test.each([
+      ['deleted and made again', () => rm(dir, { recursive: true })],
+      ['renamed away and made again', () => rename(dir, `${dir}.old`)],
+    ])('a directory %s is read at the next resync and watched anew', async (_how, remove) => {
+      await writeFile(path.join(dir, 'a.yaml'), pod('a'));
+      await start(true, { clock, resyncMs });
+      await remove();
+      await mkdir(dir);
+      await writeFile(path.join(dir, 'b.yaml'), pod('b'));
+      await clock.advance(resyncMs);
+      await waitFor(() => podNames().join() === 'b', { description: 'the new directory read' });
+
+      // Only the new watcher can apply this in time: advancing by debounce steps never reaches the next resync.
+      await writeFile(path.join(dir, 'c.yaml'), pod('c'));
+      await waitFor(
+        async () => {
+          await clock.advance(20);
+          return podNames().join() === 'b,c';
+        },
+        { description: 'c.yaml applied through the watcher' },
+      );
+    });
+
+    test('resyncs only while watching, and stop cancels it', async () => {
+      await start(false, { clock, resyncMs });
+      expect(clock.pendingTimers()).toBe(0);
+      await source!.stop();
+      await start(true, { clock, resyncMs });
+      expect(clock.pendingTimers()).toBe(1);
+      await source!.stop();
+      expect(clock.pendingTimers()).toBe(0);
+    });
   });
 });
