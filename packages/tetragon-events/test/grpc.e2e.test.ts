@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
@@ -12,6 +14,33 @@ const codec = new TetragonCodec();
 /** Cancelling a stream ends it with CANCELLED on the client; anything else fails the test. */
 function expectOnlyCancel(stream: NodeJS.EventEmitter): void {
   stream.on('error', (err: ServiceError) => expect(err.code).toBe(grpcStatus.CANCELLED));
+}
+
+/** Leaves a unix socket at `file` the way a killed agent does: bound, then SIGKILLed. */
+async function leaveStaleSocket(file: string): Promise<void> {
+  const script = `require('net').createServer().listen(${JSON.stringify(file)}, () => console.log('up'))`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the listener exited with ${code}`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** A grpc-js client in a process of its own, following GetEvents; SIGSTOP makes it stop reading. */
+function followInChildProcess(address: string): ChildProcess {
+  const grpcJs = require.resolve('@grpc/grpc-js');
+  const script = `
+    const grpc = require(${JSON.stringify(grpcJs)});
+    const client = new grpc.Client(${JSON.stringify(address)}, grpc.credentials.createInsecure());
+    const same = (b) => b;
+    const call = client.makeServerStreamRequest(
+      '/tetragon.FineGuidanceSensors/GetEvents', same, same, Buffer.alloc(0));
+    call.on('data', () => {});
+    call.on('error', () => {});`;
+  return spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
 }
 
 const event = (line: string): GetEventsResponse => {
@@ -132,6 +161,61 @@ describe('FineGuidanceSensors over gRPC', () => {
     await server.stop();
     await expect(ended).resolves.toBe('end');
     expect(server.stats()).toMatchObject({ clients: 0, published: 1, sent: 1 });
+  });
+
+  test('stop closes the connection of a client that stopped reading after the grace period', async () => {
+    const stuck = new SensorServer({
+      codec,
+      address: `unix://${path.join(dir, 'stuck.sock')}`,
+      version: 'v1',
+      queueSize: 20,
+      shutdownGraceMs: 100,
+    });
+    const child = followInChildProcess(await stuck.start());
+    try {
+      await waitFor(() => stuck.stats().clients === 1, { description: 'the client to connect' });
+      child.kill('SIGSTOP'); // it reads nothing more: HTTP/2 flow control holds the server's writes
+      const big = event(EXEC_POD);
+      await waitFor(
+        () => {
+          for (let i = 0; i < 100; i++) stuck.publish(big);
+          return stuck.stats().overflowed > 0;
+        },
+        { description: 'the client’s queue to fill' },
+      );
+      let stopped = false;
+      void stuck.stop().then(() => (stopped = true));
+      await waitFor(() => stopped, { description: 'stop to resolve', timeoutMs: 5_000 });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  test('start removes a socket file left by a killed process', async () => {
+    const file = path.join(dir, 'stale.sock');
+    await leaveStaleSocket(file);
+    expect(fs.lstatSync(file).isSocket()).toBe(true);
+    const restarted = new SensorServer({ codec, address: `unix://${file}`, version: 'v2' });
+    const c = new SensorClient(codec, await restarted.start());
+    await expect(c.getVersion()).resolves.toEqual({ version: 'v2' });
+    c.close();
+    await restarted.stop();
+  });
+
+  test('start refuses a socket another server listens on, naming it, and leaves that server alone', async () => {
+    const file = path.join(dir, 'live.sock');
+    const other = net.createServer();
+    await new Promise<void>((resolve) => other.listen(file, resolve));
+    const second = new SensorServer({ codec, address: `unix://${file}`, version: 'v2' });
+    await expect(second.start()).rejects.toMatchObject({
+      name: 'SensorServerError',
+      address: `unix://${file}`,
+      message: `cannot listen on unix://${file}: another server is listening there`,
+    });
+    await second.stop();
+    expect(other.listening).toBe(true);
+    expect(fs.lstatSync(file).isSocket()).toBe(true);
+    await new Promise((resolve) => other.close(resolve));
   });
 
   test('TCP with a port chosen by the system', async () => {

@@ -12,9 +12,37 @@ import { exportFiltersFromFlags } from './export-flags';
 import { JsonExporter, type ExporterOptions } from './exporter';
 import { followFile } from './follow';
 import { EventLineDecoder, type LineProblem } from './line-decoder';
-import { RotatingFile } from './rotating-file';
+import { RateLimiter } from './rate-limit';
+import { ExportFileError, RotatingFile, type RotatingFileIo } from './rotating-file';
 
 const codec = new TetragonCodec();
+
+function enospc(): NodeJS.ErrnoException {
+  return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+}
+
+/**
+ * Node's fs, but while `full` is set the disk is nearly full: a write takes at most `room`
+ * bytes and the next one fails with ENOSPC, as write(2) does. `truncateFails` breaks ftruncate.
+ */
+class NearlyFullDisk implements RotatingFileIo {
+  full = false;
+  room = 20;
+  truncateFails = false;
+
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number {
+    if (!this.full) return fs.writeSync(fd, buffer, offset, length);
+    if (this.room === 0) throw enospc();
+    const n = fs.writeSync(fd, buffer, offset, Math.min(length, this.room));
+    this.room -= n;
+    return n;
+  }
+
+  ftruncateSync(fd: number, length: number): void {
+    if (this.truncateFails) throw Object.assign(new Error('EIO: i/o error, ftruncate'), { code: 'EIO' });
+    fs.ftruncateSync(fd, length);
+  }
+}
 
 /** An exporter writing its lines into `lines`, on a fake clock, for node `n` unless told otherwise. */
 function exporterInto(lines: string[], options: Partial<ExporterOptions> = {}): JsonExporter {
@@ -257,6 +285,43 @@ describe('rotating export file', () => {
     ).toEqual(['old-2024-01-02T00-00-00.000.log.gz', 'old-2024-01-03T00-00-00.000.log.gz', 'old.log']);
   });
 
+  test('a write the full disk takes only part of is cut back off: whole lines only, rotation at the right size', () => {
+    const filename = path.join(dir, 'tetragon.log');
+    const disk = new NearlyFullDisk();
+    const file = new RotatingFile({ filename, clock: new FakeClock(0), maxSizeBytes: 100, io: disk });
+    const line = (c: string): string => `${c.repeat(39)}\n`; // 40 bytes: two lines fit
+    file.write(line('a'));
+    disk.full = true;
+    let failure: unknown;
+    try {
+      file.write(line('b'));
+    } catch (err) {
+      failure = err;
+    }
+    expect(failure).toBeInstanceOf(ExportFileError);
+    expect(failure).toMatchObject({ filename, cause: { code: 'ENOSPC' } });
+    expect(fs.readFileSync(filename, 'utf8')).toBe(line('a'));
+    disk.full = false;
+    file.write(line('c'));
+    file.write(line('d')); // 80 + 40 bytes: rotates
+    file.close();
+    expect(fs.readFileSync(filename, 'utf8')).toBe(line('d'));
+    expect(file.backups().map((b) => fs.readFileSync(b, 'utf8'))).toEqual([line('a') + line('c')]);
+  });
+
+  test('a part-written line that cannot be cut back is ended by the next write, not glued to it', () => {
+    const filename = path.join(dir, 'tetragon.log');
+    const disk = new NearlyFullDisk();
+    const file = new RotatingFile({ filename, clock: new FakeClock(0), maxSizeBytes: 1000, io: disk });
+    file.write('{"i":1}\n');
+    Object.assign(disk, { full: true, room: 4, truncateFails: true });
+    expect(() => file.write('{"i":2}\n')).toThrow(ExportFileError);
+    disk.full = false;
+    file.write('{"i":3}\n');
+    file.close();
+    expect(fs.readFileSync(filename, 'utf8')).toBe('{"i":1}\n{"i"\n{"i":3}\n');
+  });
+
   test('a maximum size of 0 means lumberjack’s default of 100 MB', () => {
     const file = new RotatingFile({
       filename: path.join(dir, 'zero.log'),
@@ -325,7 +390,7 @@ describe('JSON exporter', () => {
       if (r.ok) exporter.export(r.value);
     }
     expect(lines).toEqual([`${EXEC_POD}\n`, `${KPROBE_READ}\n`]);
-    expect(exporter.stats()).toEqual({ exported: 2, filtered: 1, rateLimited: 0 });
+    expect(exporter.stats()).toEqual({ exported: 2, filtered: 1, rateLimited: 0, reportFailures: 0 });
   });
 
   test('redaction comes before the lists, so they only see redacted text', () => {
@@ -358,8 +423,60 @@ describe('JSON exporter', () => {
     );
     // The bucket has refilled.
     for (let i = 0; i < 3; i++) exporter.export(event);
-    expect(exporter.stats()).toEqual({ exported: 6, filtered: 0, rateLimited: 2 });
+    expect(exporter.stats()).toEqual({ exported: 6, filtered: 0, rateLimited: 2, reportFailures: 0 });
     exporter.close();
+  });
+
+  test('a report that cannot be written throws neither from the timer nor from close(); its drops are reported later', async () => {
+    const clock = new FakeClock(Date.UTC(2024, 0, 1));
+    const lines: string[] = [];
+    const errors: unknown[] = [];
+    let full = false;
+    const exporter = exporterInto([], {
+      clock,
+      rateLimitPerMinute: 1,
+      write: (l) => {
+        if (full) throw new ExportFileError('/var/log/tetragon.log', 'write failed', { cause: enospc() });
+        lines.push(l);
+      },
+      onError: (err) => errors.push(err),
+    });
+    const event: GetEventsResponse = { process_exec: { process: { pid: 1 } } };
+    for (let i = 0; i < 3; i++) exporter.export(event);
+    full = true;
+    await clock.advance(60_000);
+    expect(errors).toEqual([expect.any(ExportFileError)]);
+    full = false;
+    exporter.export(event); // refilled: written
+    exporter.export(event); // dropped: 3 pending now
+    await clock.advance(60_000);
+    expect(lines.map((l) => (JSON.parse(l) as GetEventsResponse).rate_limit_info)).toEqual([
+      undefined,
+      undefined,
+      { number_of_dropped_process_events: '3' },
+    ]);
+    exporter.export(event);
+    exporter.export(event);
+    full = true;
+    expect(() => exporter.close()).not.toThrow();
+    expect(errors).toHaveLength(2);
+    expect(clock.pendingTimers()).toBe(0);
+    expect(exporter.stats()).toMatchObject({ rateLimited: 4, reportFailures: 2 });
+  });
+
+  test('without onError a failed report is only counted', async () => {
+    const clock = new FakeClock();
+    const exporter = exporterInto([], {
+      clock,
+      rateLimitPerMinute: 0,
+      write: () => {
+        throw enospc();
+      },
+    });
+    exporter.export({ test: {} });
+    await clock.advance(60_000);
+    expect(() => exporter.close()).not.toThrow();
+    expect(exporter.stats()).toMatchObject({ rateLimited: 1, reportFailures: 2 });
   });
 
   test('a zero rate limit disables export', () => {
@@ -372,6 +489,23 @@ describe('JSON exporter', () => {
     expect(lines).toEqual([
       '{"rate_limit_info":{"number_of_dropped_process_events":"1"},"node_name":"n","time":"1970-01-01T00:00:00Z"}\n',
     ]);
+  });
+});
+
+describe('rate limiter', () => {
+  test('a wall clock stepped back an hour neither drains the bucket nor overfills it', async () => {
+    const clock = new FakeClock(Date.UTC(2024, 0, 1, 12));
+    const limiter = new RateLimiter(60, clock); // one token a second
+    const allowed = (n: number): number =>
+      Array.from({ length: n }, () => limiter.allow()).filter(Boolean).length;
+    expect(allowed(61)).toBe(60);
+    await clock.advance(-3_600_000);
+    expect(allowed(1)).toBe(0);
+    await clock.advance(1_000);
+    expect(allowed(2)).toBe(1);
+    await clock.advance(86_400_000);
+    expect(allowed(61)).toBe(60);
+    expect(limiter.dropped).toBe(4);
   });
 });
 

@@ -19,12 +19,20 @@ export interface ExporterOptions {
   readonly redactor?: Redactor;
   /** Events per minute; negative (the default) is unlimited. */
   readonly rateLimitPerMinute?: number;
+  /**
+   * Told when a RATE_LIMIT_INFO report cannot be written (from the report timer or close(),
+   * where no caller could catch it). Failures are counted in stats() either way; without this
+   * they are otherwise ignored. The drops stay pending and are reported again next time.
+   */
+  readonly onError?: (err: unknown) => void;
 }
 
 export interface ExporterStats {
   readonly exported: number;
   readonly filtered: number;
   readonly rateLimited: number;
+  /** RATE_LIMIT_INFO reports that could not be written. */
+  readonly reportFailures: number;
 }
 
 const REPORT_INTERVAL_MS = 60_000;
@@ -41,6 +49,7 @@ export class JsonExporter {
   private exported = 0;
   private filtered = 0;
   private rateLimited = 0;
+  private reportFailures = 0;
 
   constructor(private readonly options: ExporterOptions) {
     this.filter = options.filter ?? EventFilter.all();
@@ -49,7 +58,12 @@ export class JsonExporter {
   }
 
   stats(): ExporterStats {
-    return { exported: this.exported, filtered: this.filtered, rateLimited: this.rateLimited };
+    return {
+      exported: this.exported,
+      filtered: this.filtered,
+      rateLimited: this.rateLimited,
+      reportFailures: this.reportFailures,
+    };
   }
 
   export(event: GetEventsResponse): boolean {
@@ -69,22 +83,44 @@ export class JsonExporter {
     return true;
   }
 
-  /** Writes a pending RATE_LIMIT_INFO report now and stops the report timer. */
+  /**
+   * Stops the report timer and writes a pending RATE_LIMIT_INFO report. Never throws: callers
+   * run their own cleanup after it, and a report that cannot be written goes to onError.
+   */
   close(): void {
     this.timer?.cancel();
     this.timer = undefined;
-    this.report();
+    this.tryReport();
   }
 
   private scheduleReport(): void {
     this.timer = this.options.clock.setTimeout(() => {
-      this.report();
+      // Runs from a timer, where a throw would end the process: tryReport never throws.
+      this.tryReport();
       this.scheduleReport();
     }, REPORT_INTERVAL_MS);
   }
 
+  private tryReport(): void {
+    try {
+      this.report();
+    } catch (err) {
+      this.reportFailures++;
+      this.tellError(err);
+    }
+  }
+
+  private tellError(err: unknown): void {
+    try {
+      this.options.onError?.(err);
+    } catch {
+      // A failing error handler must not turn a lost report into a dead daemon.
+    }
+  }
+
+  /** Writes the drops counted so far; if the write fails they stay pending for the next report. */
   private report(): void {
-    const dropped = this.limiter.takeDropped();
+    const dropped = this.limiter.dropped;
     if (dropped === 0) return;
     const now = this.options.clock.now();
     const event: GetEventsResponse = {
@@ -93,5 +129,6 @@ export class JsonExporter {
       time: formatTimestamp({ seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1_000_000 }),
     };
     this.options.write(`${this.options.codec.stringifyEvent(event)}\n`);
+    this.limiter.reported(dropped);
   }
 }

@@ -14,6 +14,17 @@ export class ExportFileError extends CiliaryError {
   }
 }
 
+/** The file writes RotatingFile makes; tests inject short writes and a full disk here. */
+export interface RotatingFileIo {
+  writeSync(fd: number, buffer: Uint8Array, offset: number, length: number): number;
+  ftruncateSync(fd: number, length: number): void;
+}
+
+const nodeIo: RotatingFileIo = {
+  writeSync: (fd, buffer, offset, length) => fs.writeSync(fd, buffer, offset, length),
+  ftruncateSync: (fd, length) => fs.ftruncateSync(fd, length),
+};
+
 export interface RotatingFileOptions {
   readonly filename: string;
   readonly clock: Clock;
@@ -23,6 +34,8 @@ export interface RotatingFileOptions {
   readonly maxBackups?: number;
   /** Tetragon's --export-file-compress: gzip rotated files. */
   readonly compress?: boolean;
+  /** Node's fs unless told otherwise. */
+  readonly io?: RotatingFileIo;
 }
 
 /**
@@ -31,14 +44,19 @@ export interface RotatingFileOptions {
  * a new one is started, and backups beyond `maxBackups` are removed (oldest first).
  */
 const MIB = 1024 * 1024;
+const NEWLINE = Buffer.from('\n');
 
 export class RotatingFile {
   private fd: number | undefined;
   private size = 0;
   private readonly maxSize: number;
   private readonly maxBackups: number;
+  private readonly io: RotatingFileIo;
+  /** A failed write left part of a line that could not be cut off: the next write ends it. */
+  private torn = false;
 
   constructor(private readonly options: RotatingFileOptions) {
+    this.io = options.io ?? nodeIo;
     // Tetragon's --export-file-max-size-mb defaults to 10; 0 is lumberjack's own default, 100.
     const size = options.maxSizeBytes ?? 10 * MIB;
     this.maxSize = size === 0 ? 100 * MIB : size;
@@ -61,13 +79,39 @@ export class RotatingFile {
       this.openExistingOrNew(bytes.length);
       // As lumberjack's mill on open: backups left by an earlier run are compressed and pruned now.
       this.mill();
-    } else if (this.size + bytes.length > this.maxSize) this.rotate();
+    } else if (this.size + bytes.length + (this.torn ? 1 : 0) > this.maxSize) this.rotate();
+    this.append(this.torn ? Buffer.concat([NEWLINE, bytes]) : bytes);
+  }
+
+  /**
+   * Writes all of `bytes` (a full disk may take part of a write): the file only ever holds
+   * whole lines, so a write that fails part-way is cut back off before the error is thrown.
+   */
+  private append(bytes: Buffer): void {
+    let written = 0;
     try {
-      fs.writeSync(this.fd!, bytes);
+      while (written < bytes.length) {
+        const n = this.io.writeSync(this.fd!, bytes, written, bytes.length - written);
+        if (n <= 0) throw new Error(`write returned ${n}`);
+        written += n;
+      }
     } catch (err) {
+      if (written > 0) this.cutBack(written);
       throw new ExportFileError(this.filename, 'write failed', { cause: err });
     }
     this.size += bytes.length;
+    this.torn = false;
+  }
+
+  /** Removes the `written` bytes of a failed write, or, failing that, has the next write end them. */
+  private cutBack(written: number): void {
+    try {
+      this.io.ftruncateSync(this.fd!, this.size);
+    } catch {
+      // The fragment stays as one bad line; starting the next record on a line of its own keeps it.
+      this.size += written;
+      this.torn = true;
+    }
   }
 
   /** Starts a new file now, keeping the current one as a backup. */
@@ -130,6 +174,7 @@ export class RotatingFile {
     fs.mkdirSync(path.dirname(this.filename), { recursive: true });
     this.fd = fs.openSync(this.filename, 'a', 0o600);
     this.size = 0;
+    this.torn = false;
   }
 
   private removeOldBackups(): void {

@@ -1,5 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
-import { CiliaryError, formatIssue, silentLogger, type Issue, type Logger } from '@ciliary/core';
+import {
+  CiliaryError,
+  errorMessage,
+  formatIssue,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Issue,
+  type Logger,
+} from '@ciliary/core';
 import type { TetragonCodec } from '../codec';
 import { compileEventFilter, type EventFilter } from '../filters/filter';
 import { FieldFilters } from '../filters/field-filter';
@@ -12,10 +21,22 @@ import type {
 } from '../model/types.generated';
 import { sensorsServiceDefinition } from './service';
 import { tracingPolicyMethods, type TracingPolicyHandler } from './tracing-policies';
+import { removeStaleSocket, socketFileState, unixSocketPath } from './unix-socket';
 
+/** The server could not serve on `address`. */
 export class SensorServerError extends CiliaryError {
   override readonly name = 'SensorServerError';
+  constructor(
+    readonly address: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
+
+/** How long stop() lets clients finish before closing their connections. */
+const SHUTDOWN_GRACE_MS = 2_000;
 
 export interface SensorServerOptions {
   readonly codec: TetragonCodec;
@@ -32,6 +53,10 @@ export interface SensorServerOptions {
     status: 'HEALTH_STATUS_RUNNING' | 'HEALTH_STATUS_STOPPED' | 'HEALTH_STATUS_ERROR';
     details: string;
   };
+  /** Times stop()'s grace period; the system clock unless told otherwise. */
+  readonly clock?: Clock;
+  /** How long stop() waits for clients to finish before closing their connections (2 s). */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface SensorServerStats {
@@ -114,13 +139,19 @@ export class SensorServer {
     });
   }
 
-  /** Binds and serves; resolves to the bound address (with the port chosen for port 0). */
+  /**
+   * Binds and serves; resolves to the bound address (with the port chosen for port 0). A unix
+   * socket left by a process that was killed is removed first, so a restarted agent can start.
+   */
   async start(): Promise<string> {
     const address = this.options.address;
+    await this.clearStaleSocket(address);
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) =>
         err
-          ? reject(new SensorServerError(`cannot listen on ${address}: ${err.message}`, { cause: err }))
+          ? reject(
+              new SensorServerError(address, `cannot listen on ${address}: ${err.message}`, { cause: err }),
+            )
           : resolve(bound),
       ),
     );
@@ -158,7 +189,49 @@ export class SensorServer {
       this.forget(l);
       l.end();
     }
-    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    await this.shutdown();
+  }
+
+  /**
+   * A graceful shutdown, cut short after the grace period: a client that stops reading never
+   * takes the end of its stream, and its connection would keep the server up for ever.
+   */
+  private shutdown(): Promise<void> {
+    const clock = this.options.clock ?? systemClock();
+    const graceMs = this.options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+    return new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(() => {
+        this.logger.warn({ graceMs }, 'clients did not finish in time; closing their connections');
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        timer.cancel();
+        resolve();
+      });
+    });
+  }
+
+  /** Removes a unix socket nobody listens on; refuses one a live server holds, naming it. */
+  private async clearStaleSocket(address: string): Promise<void> {
+    const file = unixSocketPath(address);
+    if (file === undefined) return;
+    const state = await socketFileState(file);
+    if (state === 'listening') {
+      throw new SensorServerError(address, `cannot listen on ${address}: another server is listening there`);
+    }
+    if (state === 'not-a-socket') {
+      throw new SensorServerError(address, `cannot listen on ${address}: ${file} exists and is not a socket`);
+    }
+    if (state !== 'stale') return;
+    this.logger.warn({ address }, 'removing a stale socket left by a process that did not stop cleanly');
+    try {
+      removeStaleSocket(file);
+    } catch (err) {
+      throw new SensorServerError(address, `cannot remove the stale socket ${file}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
   }
 
   private getEvents(call: EventsCall): void {
