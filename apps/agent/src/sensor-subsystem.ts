@@ -135,6 +135,8 @@ export class SensorSubsystem implements Subsystem {
         ...(this.settings.exportRateLimit !== undefined
           ? { rateLimitPerMinute: this.settings.exportRateLimit }
           : {}),
+        // RATE_LIMIT_INFO reports written from the exporter's timer fail here, not in a caller.
+        onError: (err) => this.exportFailed(err),
       });
     }
     // Each sink on its own: a failing export file must not cost gRPC clients their events.

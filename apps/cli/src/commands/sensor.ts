@@ -147,6 +147,7 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
         filter: exportFilters.value.filter,
         ...(exportFilters.value.fieldFilters ? { fieldFilters: exportFilters.value.fieldFilters } : {}),
         ...(rateLimit !== undefined ? { rateLimitPerMinute: rateLimit } : {}),
+        onError: (err) => io.stderr(`ciliary: ${flags.export}: ${describe(err)}\n`),
       })
     : undefined;
   sensor.subscribe((event) => {
