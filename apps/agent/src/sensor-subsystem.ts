@@ -130,8 +130,7 @@ export class SensorSubsystem implements Subsystem {
         clock,
         nodeName: sensor.node,
         write: (line) => file.write(line),
-        filter: exportFilters.value.filter,
-        ...(exportFilters.value.fieldFilters ? { fieldFilters: exportFilters.value.fieldFilters } : {}),
+        ...exportFilters.value,
         ...(this.settings.exportRateLimit !== undefined
           ? { rateLimitPerMinute: this.settings.exportRateLimit }
           : {}),

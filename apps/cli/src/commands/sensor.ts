@@ -144,8 +144,7 @@ async function run(io: CliIo, flags: SensorFlags): Promise<void> {
         clock,
         nodeName: sensor.node,
         write: (line) => file.write(line),
-        filter: exportFilters.value.filter,
-        ...(exportFilters.value.fieldFilters ? { fieldFilters: exportFilters.value.fieldFilters } : {}),
+        ...exportFilters.value,
         ...(rateLimit !== undefined ? { rateLimitPerMinute: rateLimit } : {}),
         onError: (err) => io.stderr(`ciliary: ${flags.export}: ${describe(err)}\n`),
       })

@@ -16,6 +16,7 @@ export interface ExportFlagTexts {
   readonly enablePidSetFilter?: boolean;
 }
 
+/** JsonExporter options, as compiled from the flags: spread them into the exporter's options. */
 export interface ExportFilters {
   readonly filter: EventFilter;
   readonly fieldFilters?: FieldFilters;
