@@ -55,7 +55,18 @@ export class KubernetesSource implements ResourceSource {
   private readonly errors = new Map<string, string>();
 
   constructor(private readonly options: KubernetesSourceOptions) {
-    for (const kind of options.kinds) this.stores.set(kindId(kind), new ObjectStore(kindId(kind)));
+    for (const kind of options.kinds) {
+      const id = kindId(kind);
+      this.stores.set(
+        id,
+        new ObjectStore(id, (err, event) =>
+          options.logger.error(
+            { kind: id, key: 'key' in event ? event.key : undefined, err: errorMessage(err) },
+            'a subscriber failed on an object; the others were told',
+          ),
+        ),
+      );
+    }
     if (options.kubeconfig) this.kubeConfig.loadFromFile(options.kubeconfig);
     else this.kubeConfig.loadFromCluster();
   }

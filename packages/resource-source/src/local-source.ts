@@ -67,7 +67,18 @@ export class LocalManifestSource implements ResourceSource {
   private loads = 0;
 
   constructor(private readonly options: LocalSourceOptions) {
-    for (const kind of options.kinds) this.stores.set(kindId(kind), new ObjectStore(kindId(kind)));
+    for (const kind of options.kinds) {
+      const id = kindId(kind);
+      this.stores.set(
+        id,
+        new ObjectStore(id, (err, event) =>
+          options.logger.error(
+            { kind: id, key: 'key' in event ? event.key : undefined, err: errorMessage(err) },
+            'a subscriber failed on an object; the others were told',
+          ),
+        ),
+      );
+    }
   }
 
   subscribe<T extends KubeObject>(kind: ResourceKind, handler: ResourceHandler<T>): Unsubscribe {

@@ -17,7 +17,14 @@ export class ObjectStore {
   private resolveSynced: () => void = () => undefined;
   private readonly syncedPromise = new Promise<void>((resolve) => (this.resolveSynced = resolve));
 
-  constructor(readonly kindId: string) {}
+  /**
+   * `onHandlerError` hears of a subscriber that threw. Each subscriber is called on its own: one that
+   * chokes on an object must not keep the others from hearing of it, nor abort the source's read.
+   */
+  constructor(
+    readonly kindId: string,
+    private readonly onHandlerError: (err: unknown, event: ResourceEvent) => void = () => undefined,
+  ) {}
 
   get size(): number {
     return this.objects.size;
@@ -42,8 +49,8 @@ export class ObjectStore {
 
   subscribe(handler: ResourceHandler): Unsubscribe {
     this.handlers.add(handler);
-    for (const [key, { object }] of this.objects) handler({ type: 'upsert', key, object });
-    if (this.synced) handler({ type: 'synced' });
+    for (const [key, { object }] of this.objects) this.call(handler, { type: 'upsert', key, object });
+    if (this.synced) this.call(handler, { type: 'synced' });
     return () => this.handlers.delete(handler);
   }
 
@@ -78,6 +85,14 @@ export class ObjectStore {
   }
 
   private emit(event: ResourceEvent): void {
-    for (const handler of this.handlers) handler(event);
+    for (const handler of this.handlers) this.call(handler, event);
+  }
+
+  private call(handler: ResourceHandler, event: ResourceEvent): void {
+    try {
+      handler(event);
+    } catch (err) {
+      this.onHandlerError(err, event);
+    }
   }
 }

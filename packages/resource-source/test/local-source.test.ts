@@ -193,16 +193,19 @@ describe('LocalManifestSource', () => {
       );
     });
 
-    test('a reload that fails logs why, keeps the last state and never rejects', async () => {
+    test('a subscriber that throws is logged, and the reload completes for everyone else', async () => {
       const logger = recordingLogger();
       await writeFile(path.join(dir, 'a.yaml'), pod('a'));
       await start(false, { logger });
       source!.subscribe(Kinds.Pod, (e) => {
         if (e.type === 'delete') throw new Error('subscriber bug');
       });
+      const deleted: string[] = [];
+      source!.subscribe(Kinds.Pod, (e) => e.type === 'delete' && deleted.push(e.key));
       await unlink(path.join(dir, 'a.yaml'));
       await expect(source!.reload()).resolves.toBeUndefined();
-      expect(logger.errors).toEqual(['reading the manifests failed; keeping the last state']);
+      expect(deleted).toEqual(['default/a']);
+      expect(logger.errors).toEqual(['a subscriber failed on an object; the others were told']);
     });
 
     test('a file that cannot be read keeps its last good objects and is reported with the error code', async () => {
