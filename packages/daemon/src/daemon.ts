@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
+  errorMessage,
   systemClock,
   type Clock,
   type Logger,
@@ -89,16 +90,21 @@ export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
     };
   };
 
+  /** Each part is stopped whatever an earlier one threw, so no server or connection keeps the process up. */
   const stop = async (): Promise<void> => {
     logger.info({}, 'stopping');
-    for (const subsystem of started.reverse()) {
-      await subsystem
-        .stop()
-        .catch((err: unknown) => logger.error({ subsystem: subsystem.name, err }, 'stop failed'));
-    }
-    await source.stop();
-    if (listening.api) await api.close();
-    if (listening.metrics) await metrics.close();
+    const attempt = async (part: string, step: () => Promise<void>): Promise<void> => {
+      try {
+        await step();
+      } catch (err) {
+        logger.error({ part, err: errorMessage(err) }, 'stop failed');
+      }
+    };
+    for (const subsystem of started.splice(0).reverse())
+      await attempt(subsystem.name, () => subsystem.stop());
+    await attempt('resource source', () => source.stop());
+    if (listening.api) await attempt('API server', () => api.close());
+    if (listening.metrics) await attempt('metrics server', () => metrics.close());
     listening = { api: false, metrics: false };
     logger.info({}, 'stopped');
   };
@@ -126,8 +132,10 @@ export async function startDaemon(spec: DaemonSpec): Promise<RunningDaemon> {
       metrics: metrics.registry,
     };
     for (const subsystem of subsystems) {
-      await subsystem.start({ ...context, logger: logger.child({ subsys: subsystem.name }) });
+      // Counted before it starts: one that fails half-way has opened connections or servers too, and
+      // is stopped with the others (subsystems stop whatever part of them started).
       started.push(subsystem);
+      await subsystem.start({ ...context, logger: logger.child({ subsys: subsystem.name }) });
     }
   } catch (err) {
     await stop();

@@ -164,6 +164,38 @@ describe('startDaemon', () => {
       async () => (await stat(path.join(dir, 'state', 'test.sock')).catch(() => undefined)) === undefined,
     );
   });
+
+  test('a subsystem that fails half-way through its start is stopped too, and so is everything after it', async () => {
+    const calls: string[] = [];
+    const subsystem = (name: string, fail: 'start' | 'stop' | 'none'): Subsystem => ({
+      name,
+      start: async () => {
+        calls.push(`start ${name}`);
+        if (fail === 'start') throw new Error(`${name} could not start`);
+      },
+      stop: async () => {
+        calls.push(`stop ${name}`);
+        if (fail === 'stop') throw new Error(`${name} could not stop`);
+      },
+      status: () => ({ state: 'Ok', message: '' }),
+    });
+    await expect(
+      startDaemon({
+        daemon: 'agent',
+        version: '1',
+        config: config(),
+        kinds: [Kinds.Pod],
+        logger: silentLogger(),
+        subsystems: [subsystem('first', 'stop'), subsystem('second', 'start')],
+      }),
+    ).rejects.toThrow('second could not start');
+    // `second` had connections open when it failed: it is stopped as well; `first` failing to stop keeps
+    // nothing else running.
+    expect(calls).toEqual(['start first', 'start second', 'stop second', 'stop first']);
+    await waitFor(
+      async () => (await stat(path.join(dir, 'state', 'test.sock')).catch(() => undefined)) === undefined,
+    );
+  });
 });
 
 describe('ApiServer streams and prefix routes', () => {
