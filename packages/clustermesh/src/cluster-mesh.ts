@@ -1,4 +1,4 @@
-import type { BackoffOptions, Clock, Logger, TimerHandle } from '@ciliary/core';
+import { errorMessage, type BackoffOptions, type Clock, type Logger, type TimerHandle } from '@ciliary/core';
 import type { ClusterInfo } from './cluster';
 import type { Label } from './formats/identity';
 import type { ClusterService } from './formats/service';
@@ -37,6 +37,8 @@ interface Member {
  */
 export class ClusterMesh {
   private readonly members = new Map<string, Member>();
+  /** Clusters of the configuration that could not be connected to, with why. */
+  private readonly unreachable = new Map<string, { config: RemoteClusterConfig; error: string }>();
   private debounce: TimerHandle | undefined;
   private stopped = false;
 
@@ -49,7 +51,20 @@ export class ClusterMesh {
       const config = wanted.get(name);
       if (!config || JSON.stringify(config) !== JSON.stringify(member.config)) this.remove(name);
     }
-    for (const [name, config] of wanted) if (!this.members.has(name)) this.add(config);
+    this.unreachable.clear();
+    for (const [name, config] of wanted) {
+      if (this.members.has(name)) continue;
+      try {
+        this.add(config);
+      } catch (err) {
+        // One cluster that cannot even be connected to (a TLS file missing) must not cost the others.
+        this.unreachable.set(name, { config, error: errorMessage(err) });
+        this.options.logger.error(
+          { remoteCluster: name, err: errorMessage(err) },
+          'cannot connect to remote cluster',
+        );
+      }
+    }
     this.changed();
   }
 
@@ -82,9 +97,22 @@ export class ClusterMesh {
 
   status(): ClusterMeshStatus {
     this.checkIds();
-    const clusters = [...this.members.values()]
-      .map(({ cluster }) => cluster.status())
-      .sort((a, b) => a.name.localeCompare(b.name));
+    const unreachable = [...this.unreachable].map(([name, { config, error }]): RemoteClusterStatus => ({
+      name,
+      endpoints: config.endpoints,
+      connected: false,
+      ready: false,
+      services: 0,
+      nodes: 0,
+      identities: 0,
+      endpointIps: 0,
+      lastError: error,
+      problems: [`cannot connect: ${error}`],
+    }));
+    const clusters = [
+      ...[...this.members.values()].map(({ cluster }) => cluster.status()),
+      ...unreachable,
+    ].sort((a, b) => a.name.localeCompare(b.name));
     return { local: this.options.local, clusters };
   }
 

@@ -197,11 +197,12 @@ export class RemoteCluster {
       this.services.delete(id);
       return;
     }
+    // A value that does not decode, or does not match its key, is reported and the last good one stays,
+    // as Cilium's store skips an update it cannot take.
     const svc = this.note(key, decodeClusterService(value, key));
-    if (!svc) return void this.services.delete(id);
+    if (!svc) return;
     // Cilium checks a remote service against its key: right cluster, same namespace and name.
     if (svc.cluster !== this.name || svc.namespace !== parts.namespace || svc.name !== parts.name) {
-      this.services.delete(id);
       return this.reject(
         key,
         `value names ${svc.cluster}/${svc.namespace}/${svc.name}, not what its key says`,
@@ -218,15 +219,15 @@ export class RemoteCluster {
       return;
     }
     const node = this.note(key, decodeClusterNode(value, key));
-    if (node) this.nodes.set(name, node);
-    else this.nodes.delete(name);
+    if (node) this.nodes.set(name, node); // else the last good node stays
   }
 
   private applyIdentity(key: string, value: string | undefined): void {
     const id = parseIdentityId(key.slice(IDENTITY_IDS_PREFIX.length));
     if (id === undefined) return this.reject(key, 'not an identity key');
     if (value === undefined) this.rawIdentities.delete(id);
-    else this.rawIdentities.set(id, value);
+    else if (this.note(key, parseKvstoreLabels(value, key))) this.rawIdentities.set(id, value);
+    else return; // labels that do not parse: reported, and the last good ones stay
     this.refreshIdentity(id);
   }
 
@@ -259,14 +260,18 @@ export class RemoteCluster {
       return;
     }
     const entry = this.note(key, decodeIpcacheEntry(value, key));
-    if (entry) this.ipcache.set(ip, entry);
-    else this.ipcache.delete(ip);
+    if (entry) this.ipcache.set(ip, entry); // else the last good entry stays
   }
 
   private applyConfig(key: string, value: string | undefined): void {
     if (key !== clusterConfigKey(this.name)) return; // a longer name sharing the prefix
-    this.config = value === undefined ? undefined : this.note(key, decodeClusterConfig(value, key));
-    if (value === undefined) this.problems.delete(key);
+    if (value === undefined) {
+      this.config = undefined;
+      this.problems.delete(key);
+    } else {
+      // A config that does not decode is reported; the cluster keeps the last good one (its ID).
+      this.config = this.note(key, decodeClusterConfig(value, key)) ?? this.config;
+    }
     for (const id of this.rawIdentities.keys()) this.refreshIdentity(id);
   }
 }

@@ -4,6 +4,7 @@ import { waitFor } from '@ciliary/core/testing';
 import { EtcdKvStore, etcdConnector } from '../src/etcd';
 import { ClusterMesh } from '../src/cluster-mesh';
 import { ClusterExporter, EXPORT_KINDS } from '../src/exporter';
+import { servicesPrefixOf } from '../src';
 import { buildLocalServices } from '../src/local-services';
 import { mergeServices, toServiceListJson } from '../src/merge';
 import { CiliumMeshKinds } from '../src/local-services';
@@ -246,6 +247,45 @@ describe('three clusters over three etcd servers', () => {
     await exportFrom(c2, 'c2', 2, 30);
     await waitFor(() => view(mesh, global).includes('10.2.0.1:8080(c2)'), { description: 'c2 back' });
   }, 30_000);
+
+  test('a malformed value written over a remote service keeps its last good version, and is reported', async () => {
+    const c2 = await startCluster('c2', 2, ['10.2.0.1']);
+    const mesh = importer({ name: 'c1', id: 1 });
+    const global = local({ 'service.cilium.io/global': 'true' });
+    await waitFor(() => view(mesh, global).includes('10.2.0.1:8080(c2)'));
+    const key = (await c2.store.list(servicesPrefixOf('c2'))).pairs
+      .map((p) => p.key)
+      .find((k) => k.endsWith('/shop/web'))!;
+    c2.exporter.stop(); // so that it does not write the good value back
+    await c2.store.write([{ key, value: '{not json' }]);
+    await waitFor(() => (mesh.status().clusters.find((c) => c.name === 'c2')?.problems.length ?? 0) > 0, {
+      description: 'the bad value reported',
+    });
+    // Cilium's store skips a value it cannot take; the service keeps its backends.
+    expect(view(mesh, global)).toContain('10.2.0.1:8080(c2)');
+  });
+
+  test('a remote cluster that cannot be connected to (a missing CA file) is reported and costs the others nothing', async () => {
+    await startCluster('c2', 2, ['10.2.0.1']);
+    const mesh = new ClusterMesh({
+      local: { name: 'c1', id: 1 },
+      connect: etcdConnector({ requestTimeoutMs: 1_000, grpcKeepaliveMs: 1_000, retry, logger }),
+      clock: systemClock(),
+      logger,
+      retry,
+    });
+    closers.push(() => mesh.stop());
+    mesh.setRemoteClusters([
+      { name: 'c0', endpoints: [etcds.c3.url], caFile: '/nonexistent/ca.crt', path: '/config/c0' },
+      { name: 'c2', endpoints: [etcds.c2.url], path: '/config/c2' },
+    ]);
+    await waitFor(() =>
+      view(mesh, local({ 'service.cilium.io/global': 'true' })).includes('10.2.0.1:8080(c2)'),
+    );
+    const c0 = mesh.status().clusters.find((c) => c.name === 'c0');
+    expect(c0).toMatchObject({ connected: false, ready: false });
+    expect(c0?.problems[0]).toMatch(/^cannot connect: .*ENOENT.*nonexistent\/ca\.crt/);
+  });
 
   test('two clusters with the same ID are both reported and left out', async () => {
     await startCluster('c2', 2, ['10.2.0.1']);
