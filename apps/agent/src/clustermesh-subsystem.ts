@@ -17,6 +17,8 @@ import {
   ParseMemo,
   buildLocalServices,
   loadMeshConfig,
+  keepLastGood,
+  type RemoteClusterConfig,
   mergeServices,
   toServiceListJson,
   type ClusterInfo,
@@ -55,6 +57,8 @@ export class ClusterMeshSubsystem implements Subsystem {
   private mergeLater: Debounced | undefined;
   private merged: readonly MergedService[] = [];
   private configProblems: string[] = [];
+  /** The configuration each remote cluster last loaded with, kept while its file cannot be read. */
+  private lastGood = new Map<string, RemoteClusterConfig>();
   private conflicts = new Set<string>();
   // Recomputing after a change only re-reads and re-merges what changed.
   private readonly parseMemo = new ParseMemo();
@@ -130,7 +134,9 @@ export class ClusterMeshSubsystem implements Subsystem {
   }
 
   private async reloadConfig(): Promise<void> {
-    const config = await loadMeshConfig(this.settings.configDir, this.settings.cluster.name);
+    const loaded = await loadMeshConfig(this.settings.configDir, this.settings.cluster.name);
+    const config = keepLastGood(loaded, this.lastGood);
+    this.lastGood = new Map(config.clusters.map((c) => [c.name, c]));
     this.configProblems = config.issues.map(formatIssue);
     for (const problem of this.configProblems) this.context?.logger.warn({ problem }, 'clustermesh config');
     this.mesh?.setRemoteClusters(config.clusters);

@@ -111,6 +111,7 @@ export {
   type RemoteClusterConfig,
   type MeshConfig,
   loadMeshConfig,
+  keepLastGood,
   parseRemoteClusterConfig,
 } from './mesh-config';
 export { RemoteCluster, type RemoteClusterOptions, type RemoteClusterStatus } from './remote-cluster';

@@ -22,6 +22,30 @@ export interface RemoteClusterConfig {
 export interface MeshConfig {
   readonly clusters: readonly RemoteClusterConfig[];
   readonly issues: readonly Issue[];
+  /**
+   * Files present that gave no configuration (unreadable, half-written, invalid): their clusters are
+   * not known to be gone, so a caller keeps their last good configuration (`keepLastGood`).
+   */
+  readonly unreadable: readonly string[];
+}
+
+/**
+ * The configuration with each unreadable cluster's last good configuration put back: a bad edit or
+ * a half-written file must not disconnect a cluster that was working.
+ */
+export function keepLastGood(
+  config: MeshConfig,
+  previous: ReadonlyMap<string, RemoteClusterConfig>,
+): MeshConfig {
+  const clusters = [...config.clusters];
+  const issues = [...config.issues];
+  for (const name of config.unreadable) {
+    const kept = previous.get(name);
+    if (!kept || clusters.some((c) => c.name === name)) continue;
+    clusters.push(kept);
+    issues.push({ document: kept.path, path: '', message: 'keeping the last good configuration' });
+  }
+  return { ...config, clusters, issues };
 }
 
 /**
@@ -38,22 +62,28 @@ export async function loadMeshConfig(dir: string, localCluster: string): Promise
   } catch (err) {
     const message =
       (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory does not exist' : String(err);
-    return { clusters: [], issues: [{ document: dir, path: '', message }] };
+    return { clusters: [], issues: [{ document: dir, path: '', message }], unreadable: [] };
   }
   const clusters: RemoteClusterConfig[] = [];
   const issues: Issue[] = [];
+  const unreadable: string[] = [];
   for (const name of names) {
     if (name.startsWith('.') || name === localCluster) continue;
     const file = path.join(dir, name);
     const stat = await fs.stat(file).catch(() => undefined);
     if (!stat?.isFile()) continue;
     const text = await fs.readFile(file, 'utf8').catch(() => undefined);
-    if (text === undefined || !/^endpoints:/m.test(text)) continue;
+    // Certificates and keys sit beside the cluster files; a cluster file being rewritten may be empty.
+    if (text === undefined || !/^endpoints:/m.test(text)) {
+      unreadable.push(name);
+      continue;
+    }
     const parsed = parseRemoteClusterConfig(name, text, file, dir);
     issues.push(...parsed.issues);
     if (parsed.config) clusters.push(parsed.config);
+    else unreadable.push(name);
   }
-  return { clusters, issues };
+  return { clusters, issues, unreadable };
 }
 
 /** Parses one cluster's etcd configuration; relative file paths are taken from `baseDir`. */

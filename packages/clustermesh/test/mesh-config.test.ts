@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { loadMeshConfig } from '../src/mesh-config';
+import { keepLastGood, loadMeshConfig, type RemoteClusterConfig } from '../src/mesh-config';
 
 let dir: string;
 
@@ -63,5 +63,31 @@ describe('the clustermesh configuration directory', () => {
   test('a missing directory is an issue, not an exception', async () => {
     const config = await loadMeshConfig(path.join(dir, 'nope'), 'east');
     expect(config.issues[0]?.message).toBe('directory does not exist');
+  });
+
+  test('a cluster whose file turns bad or half-written keeps its last good configuration; a removed file removes it', async () => {
+    const file = path.join(dir, 'west');
+    await writeFile(file, 'endpoints:\n- http://10.0.0.1:2379\n');
+    let previous = new Map<string, RemoteClusterConfig>();
+    const reload = async () => {
+      const config = keepLastGood(await loadMeshConfig(dir, 'east'), previous);
+      previous = new Map(config.clusters.map((c) => [c.name, c]));
+      return config;
+    };
+    expect((await reload()).clusters.map((c) => c.endpoints)).toEqual([['http://10.0.0.1:2379']]);
+
+    await writeFile(file, 'endpoints:\n- ftp://nope\n');
+    const bad = await reload();
+    expect(bad.clusters.map((c) => c.endpoints)).toEqual([['http://10.0.0.1:2379']]);
+    expect(bad.issues.map((i) => i.message)).toEqual([
+      '"ftp://nope" is not an http:// or https:// endpoint',
+      'keeping the last good configuration',
+    ]);
+
+    await writeFile(file, ''); // caught half-way through a rewrite
+    expect((await reload()).clusters.map((c) => c.name)).toEqual(['west']);
+
+    await rm(file);
+    expect((await reload()).clusters).toEqual([]);
   });
 });
