@@ -15,7 +15,7 @@ import {
   type TimerHandle,
   type Unsubscribe,
 } from '@ciliary/core';
-import { ObjectStore } from './object-store';
+import { storesOf, type ObjectStore } from './object-store';
 
 export interface KubernetesSourceOptions {
   readonly kinds: readonly ResourceKind[];
@@ -55,18 +55,7 @@ export class KubernetesSource implements ResourceSource {
   private readonly errors = new Map<string, string>();
 
   constructor(private readonly options: KubernetesSourceOptions) {
-    for (const kind of options.kinds) {
-      const id = kindId(kind);
-      this.stores.set(
-        id,
-        new ObjectStore(id, (err, event) =>
-          options.logger.error(
-            { kind: id, key: 'key' in event ? event.key : undefined, err: errorMessage(err) },
-            'a subscriber failed on an object; the others were told',
-          ),
-        ),
-      );
-    }
+    for (const [id, store] of storesOf(options.kinds, options.logger)) this.stores.set(id, store);
     if (options.kubeconfig) this.kubeConfig.loadFromFile(options.kubeconfig);
     else this.kubeConfig.loadFromCluster();
   }

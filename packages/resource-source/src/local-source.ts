@@ -21,7 +21,7 @@ import {
   readManifestFile,
   type ManifestObject,
 } from './manifests';
-import { ObjectStore } from './object-store';
+import { storesOf, type ObjectStore } from './object-store';
 
 export interface LocalSourceOptions {
   /** The manifests directory. */
@@ -67,18 +67,7 @@ export class LocalManifestSource implements ResourceSource {
   private loads = 0;
 
   constructor(private readonly options: LocalSourceOptions) {
-    for (const kind of options.kinds) {
-      const id = kindId(kind);
-      this.stores.set(
-        id,
-        new ObjectStore(id, (err, event) =>
-          options.logger.error(
-            { kind: id, key: 'key' in event ? event.key : undefined, err: errorMessage(err) },
-            'a subscriber failed on an object; the others were told',
-          ),
-        ),
-      );
-    }
+    for (const [id, store] of storesOf(options.kinds, options.logger)) this.stores.set(id, store);
   }
 
   subscribe<T extends KubeObject>(kind: ResourceKind, handler: ResourceHandler<T>): Unsubscribe {

@@ -1,5 +1,9 @@
 import {
+  errorMessage,
+  kindId,
   resourceKey,
+  type Logger,
+  type ResourceKind,
   type KubeObject,
   type ResourceEvent,
   type ResourceHandler,
@@ -95,4 +99,19 @@ export class ObjectStore {
       this.onHandlerError(err, event);
     }
   }
+}
+
+/** One store per kind, each logging a subscriber that fails on an object. */
+export function storesOf(kinds: readonly ResourceKind[], logger: Logger): Map<string, ObjectStore> {
+  const stores = new Map<string, ObjectStore>();
+  for (const kind of kinds) {
+    const id = kindId(kind);
+    const onHandlerError = (err: unknown, event: ResourceEvent): void =>
+      logger.error(
+        { kind: id, key: 'key' in event ? event.key : undefined, err: errorMessage(err) },
+        'a subscriber failed on an object; the others were told',
+      );
+    stores.set(id, new ObjectStore(id, onHandlerError));
+  }
+  return stores;
 }
