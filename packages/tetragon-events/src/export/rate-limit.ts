@@ -46,12 +46,6 @@ export class RateLimiter {
     this.droppedSinceReport = Math.max(0, this.droppedSinceReport - count);
   }
 
-  /** Drops since the last call; the exporter reports them once a minute as RATE_LIMIT_INFO. */
-  takeDropped(): number {
-    const n = this.droppedSinceReport;
-    this.droppedSinceReport = 0;
-    return n;
-  }
 
   private refill(): void {
     const now = this.clock.now();
