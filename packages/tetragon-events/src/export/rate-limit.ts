@@ -46,7 +46,6 @@ export class RateLimiter {
     this.droppedSinceReport = Math.max(0, this.droppedSinceReport - count);
   }
 
-
   private refill(): void {
     const now = this.clock.now();
     // From the new time on after a step back: the time before it was already refilled.
